@@ -1,0 +1,151 @@
+"""The `gantui` command line. Bad input gets one line on stderr and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gantui import __version__
+from gantui.engine.errors import UserError
+
+EXIT_USAGE = 2
+
+DESCRIPTION = """Train GANs with PyTorch and watch them learn, live, in the terminal.
+
+With no command, opens the app (launcher and dashboards). Runs live in folders under --runs-dir
+(default ./runs); any run folder, live or finished, can be opened from any terminal."""
+
+EPILOG = """examples:
+  gantui train --dataset mnist --arch dcgan28 --epochs 5
+  gantui train --dataset pattern1010 --arch pattern-mlp --steps 2000
+  gantui train --dataset hdf5 --data celeba.h5 --arch conv --steps 500
+  gantui runs
+  gantui watch                 # the newest live run
+  gantui sample RUN -n 32 --out grid.png
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the problem) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message}")
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `gantui train` (and `check`), SPEC section 4. Unset options take the arch's defaults."""
+    group = parser.add_argument_group("what to train")
+    group.add_argument("--dataset", "-d", help="dataset name (see `gantui datasets`); default: the arch's")
+    group.add_argument("--arch", "-a", help="architecture (see `gantui archs`); default: mlp")
+    group.add_argument("--data", help="file or folder for datasets that need one (file.h5:key picks a dataset)")
+    group.add_argument("--download", action="store_true", default=None,
+                       help="let torchvision download fashion-mnist / cifar10 into --data")
+    group.add_argument("--image-size", type=int, help="resize images to N×N (imagefolder, hdf5, shapes)")
+    hyper = parser.add_argument_group("hyper-parameters (defaults: the architecture's tutorial)")
+    hyper.add_argument("--loss", choices=["bce", "mse", "hinge", "wgan-gp"])
+    hyper.add_argument("--optimizer", choices=["adam", "sgd"])
+    hyper.add_argument("--lr", type=float, help="learning rate of both networks")
+    hyper.add_argument("--betas", help="Adam betas, e.g. 0.5,0.999")
+    hyper.add_argument("--batch-size", type=int)
+    length = hyper.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int)
+    length.add_argument("--steps", type=int, help="train for N steps (batches) instead of epochs")
+    hyper.add_argument("--latent-dim", type=int, help="size of the generator's input z")
+    hyper.add_argument("--latent", choices=["normal", "uniform", "fixed"], help="how z is drawn")
+    hyper.add_argument("--seed", type=int, help="random seed (default 0): same seed, same run on CPU")
+    hyper.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (default off)")
+    where = parser.add_argument_group("where and how often")
+    where.add_argument("--device", help="auto, cpu, cuda, cuda:K or mps (default auto)")
+    where.add_argument("--log-every", type=int, help="steps per metrics row (default 10)")
+    where.add_argument("--sample-every", type=int, help="steps per sample grid (default 200)")
+    where.add_argument("--checkpoint-every", type=int, help="steps per checkpoint (default 1000)")
+    where.add_argument("--eval-every", type=int, help="steps per quality evaluation (0: off)")
+    where.add_argument("--runs-dir", help="folder holding run folders (default ./runs)")
+    where.add_argument("--name", help="suffix for the run folder's name")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="gantui", description=DESCRIPTION, epilog=EPILOG,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gantui {__version__}")
+    parser.add_argument("--runs-dir", dest="app_runs_dir", action="append", metavar="DIR",
+                        help="runs folder for the app (repeatable); default ./runs")
+    parser.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto",
+                        help="how the app draws sample images")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    train = commands.add_parser("train", help="train a GAN, writing a run folder")
+    add_train_options(train)
+    train.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+    train.add_argument("--run-path", help=argparse.SUPPRESS)  # the app names the folder it will watch
+
+    check = commands.add_parser("check", help="the tutorial's pre-flight checks on data and networks")
+    add_train_options(check)
+
+    runs = commands.add_parser("runs", help="list runs")
+    runs.add_argument("--runs-dir", action="append", help="runs folder (repeatable; default ./runs)")
+    runs.add_argument("--json", action="store_true", help="machine-readable output")
+
+    watch = commands.add_parser("watch", help="open the dashboard on a run (default: the newest live one)")
+    watch.add_argument("run", nargs="?", help="run folder or name")
+    watch.add_argument("--runs-dir", action="append")
+    watch.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto")
+
+    resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
+    resume.add_argument("run", help="run folder or name")
+    length = resume.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, help="new total number of epochs")
+    length.add_argument("--steps", type=int, help="new total number of steps")
+    resume.add_argument("--device", help="train on another device than before")
+    resume.add_argument("--runs-dir", action="append")
+    resume.add_argument("--plain", action="store_true")
+
+    sample = commands.add_parser("sample", help="generate a PNG grid from a run's generator")
+    sample.add_argument("run")
+    sample.add_argument("-n", type=int, default=32, help="number of images (default 32)")
+    sample.add_argument("--out", required=True, help="PNG file to write")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--label", type=int, help="class to generate (conditional models)")
+    sample.add_argument("--runs-dir", action="append")
+
+    export = commands.add_parser("export", help="write the generator as TorchScript")
+    export.add_argument("run")
+    export.add_argument("--out", required=True, help="file to write (e.g. generator.pt)")
+    export.add_argument("--runs-dir", action="append")
+
+    pack = commands.add_parser("pack-h5", help="pack a folder of images into one HDF5 file")
+    pack.add_argument("image_dir")
+    pack.add_argument("out")
+    pack.add_argument("--size", type=int, default=64, help="square size in pixels (default 64)")
+
+    commands.add_parser("datasets", help="list datasets, one line each")
+    commands.add_parser("archs", help="list architectures with parameter counts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: parse, dispatch, turn UserError into one line and exit status 2."""
+    from gantui.cli import commands
+
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {
+            None: commands.app, "train": commands.train, "check": commands.check, "runs": commands.runs,
+            "watch": commands.watch, "resume": commands.resume, "sample": commands.sample,
+            "export": commands.export, "pack-h5": commands.pack_h5, "datasets": commands.datasets,
+            "archs": commands.archs,
+        }[args.command]
+        status = handler(args)
+    except UserError as error:
+        print(f"gantui: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("gantui: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(status or 0)
+
+
+def runs_dirs(values: list[str] | None) -> list[Path]:
+    return [Path(v) for v in values] if values else [Path("runs")]

@@ -1,0 +1,222 @@
+"""One function per `gantui` command; each returns the exit status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from gantui.cli import runs_dirs
+from gantui.engine.errors import UserError
+
+TRAIN_OPTIONS = (
+    "data", "download", "image_size", "loss", "optimizer", "lr", "betas", "batch_size", "epochs", "steps",
+    "latent_dim", "latent", "seed", "amp", "device", "log_every", "sample_every", "checkpoint_every",
+    "eval_every", "runs_dir", "name",
+)
+
+
+def config_from_args(args: argparse.Namespace):
+    from gantui.engine.config import resolve_config
+
+    options = {name: getattr(args, name, None) for name in TRAIN_OPTIONS}
+    return resolve_config(args.dataset, args.arch, **options)
+
+
+def _run_training(prepared, plain: bool) -> int:
+    """Train with a progress display; Ctrl-C / SIGTERM stop gracefully with a final checkpoint."""
+    from gantui.cli.progress import progress_sink
+    from gantui.engine.control import RunControl
+    from gantui.engine.trainer import TrainingFailed, train
+
+    control = RunControl(prepared.path)
+
+    def stop(signum, frame) -> None:
+        if control.stop_requested:  # a second Ctrl-C: the user really wants out
+            raise KeyboardInterrupt
+        control.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if hasattr(signal, "SIGHUP"):  # a dropped SSH session must not kill the run
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    console = Console(stderr=True)
+    console.print(f"run folder: [bold]{prepared.path}[/]")
+    try:
+        state = train(prepared, [progress_sink(plain or None)], control)
+    except TrainingFailed as error:
+        console.print(f"[red]failed[/]: {error}")
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print(f"{state}: {prepared.path}")
+    return 0 if state in ("finished", "stopped") else 1
+
+
+def train(args: argparse.Namespace) -> int:
+    from gantui.engine.trainer import prepare_run
+
+    config = config_from_args(args)
+    prepared = prepare_run(config, Path(args.run_path) if args.run_path else None)
+    return _run_training(prepared, args.plain)
+
+
+def resume(args: argparse.Namespace) -> int:
+    from gantui.engine.trainer import prepare_resume
+
+    path = find_run(args.run, args.runs_dir)
+    return _run_training(prepare_resume(path, steps=args.steps, epochs=args.epochs, device=args.device),
+                         args.plain)
+
+
+def check(args: argparse.Namespace) -> int:
+    from gantui.engine.check import run_checks
+
+    console = Console()
+    passed = True
+    for result in run_checks(config_from_args(args)):
+        mark = "[green]ok[/]  " if result.passed else "[red]FAIL[/]"
+        console.print(f"{mark} {result.name}: {result.detail}")
+        passed &= result.passed
+    return 0 if passed else 1
+
+
+def find_run(ref: str, dirs: list[str] | None) -> Path:
+    from gantui.engine.reader import resolve_run
+
+    path = resolve_run(ref, runs_dirs(dirs))
+    if path is None:
+        raise UserError(f"no run folder matches {ref!r} (looked in {', '.join(map(str, runs_dirs(dirs)))})")
+    return path
+
+
+def runs(args: argparse.Namespace) -> int:
+    from gantui.engine.reader import list_runs
+
+    found = list_runs(runs_dirs(args.runs_dir))
+    if args.json:
+        rows = [{"path": str(run.path), "name": run.name, "state": run.state, "dataset": run.dataset,
+                 "arch": run.arch, "loss": run.config.get("loss"), "step": run.step,
+                 "total_steps": run.total_steps, "loss_d": run.status.get("loss_d"),
+                 "loss_g": run.status.get("loss_g"), "samples_per_s": run.status.get("samples_per_s"),
+                 "device": run.status.get("device"), "started": run.started} for run in found]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not found:
+        Console().print(f"no runs in {', '.join(map(str, runs_dirs(args.runs_dir)))}")
+        return 0
+    table = Table("run", "state", "dataset", "arch", "loss", "step", "loss_d", "loss_g", "samples/s", "age")
+    for run in found:
+        table.add_row(run.name, run.state, run.dataset, run.arch, str(run.config.get("loss", "")),
+                      f"{run.step}/{run.total_steps}", _fmt(run.status.get("loss_d")),
+                      _fmt(run.status.get("loss_g")), _fmt(run.status.get("samples_per_s"), "{:,.0f}"),
+                      _age(run.started))
+    Console().print(table)
+    return 0
+
+
+def _fmt(value, pattern: str = "{:.3f}") -> str:
+    return pattern.format(value) if isinstance(value, (int, float)) else ""
+
+
+def _age(started: float) -> str:
+    seconds = max(0, time.time() - started)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def app(args: argparse.Namespace) -> int:
+    from gantui.app.app import run_app
+
+    run_app(runs_dirs(args.app_runs_dir), graphics=args.graphics)
+    return 0
+
+
+def watch(args: argparse.Namespace) -> int:
+    from gantui.app.app import run_app
+    from gantui.engine.reader import list_runs
+
+    dirs = runs_dirs(args.runs_dir)
+    if args.run:
+        path = find_run(args.run, args.runs_dir)
+    else:
+        live = [run for run in list_runs(dirs) if run.is_live]
+        if not live:
+            raise UserError(f"no live run in {', '.join(map(str, dirs))}; name one: gantui watch RUN")
+        path = live[0].path
+    run_app(dirs, watch=path, graphics=args.graphics)
+    return 0
+
+
+def sample(args: argparse.Namespace) -> int:
+    from gantui.engine.generate import load_generator, save_sample_grid
+
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1 (got {args.n})")
+    loaded = load_generator(find_run(args.run, args.runs_dir))
+    out = save_sample_grid(loaded, args.n, Path(args.out), seed=args.seed, label=args.label)
+    Console().print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from gantui.engine.export import export_generator
+    from gantui.engine.generate import load_generator
+
+    loaded = load_generator(find_run(args.run, args.runs_dir))
+    out = export_generator(loaded.generator, Path(args.out))
+    Console().print(f"wrote TorchScript generator to {out} (load with torch.jit.load)")
+    return 0
+
+
+def pack_h5(args: argparse.Namespace) -> int:
+    from gantui.engine.packh5 import pack_h5 as pack
+
+    count = pack(Path(args.image_dir), Path(args.out), size=args.size)
+    Console().print(f"packed {count} images into {args.out}")
+    return 0
+
+
+def datasets(args: argparse.Namespace) -> int:
+    from gantui.engine.data import DATASETS
+
+    for spec in DATASETS.values():
+        needs = " (needs --data)" if spec.needs_path else ""
+        print(f"{spec.name:<14} {spec.description}{needs}")
+    return 0
+
+
+def archs(args: argparse.Namespace) -> int:
+    from gantui.engine.data.base import DataInfo
+    from gantui.engine.models import ARCHS, build_models, count_parameters
+
+    for spec in ARCHS.values():
+        info = _default_info(spec)
+        counts = ""
+        if info is not None and spec.incompatibility(info) is None:
+            generator, discriminator = build_models(spec.name, info, spec.defaults.latent_dim)
+            counts = f"G {count_parameters(generator):>10,}  D {count_parameters(discriminator):>10,}"
+        print(f"{spec.name:<12} {counts:<28} {spec.description}")
+    del DataInfo
+    return 0
+
+
+def _default_info(spec):
+    """The data the architecture's tutorial trains on, to count its parameters without loading it."""
+    from gantui.engine.data.base import DataInfo
+
+    size = spec.defaults.image_size
+    if spec.name == "pattern-mlp":
+        return DataInfo("pattern1010", "vector", (4,))
+    if spec.name == "curve-mlp":
+        return DataInfo("quadratic", "vector", (15,))
+    if size:
+        return DataInfo("images", "image", (3, size, size), num_classes=3)
+    return DataInfo("mnist", "image", (1, 28, 28), num_classes=10)

@@ -1,0 +1,106 @@
+"""Steering a run while it trains: pause, resume, stop, snapshot now.
+
+In-process runs (the app's thread mode, tests) call the methods directly. A run in another process is
+steered through `control.json` in its folder (`request`), which the trainer polls a few times a second,
+and SIGINT / SIGTERM mean stop. Either way the trainer sees one `RunControl`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from gantui.engine.atomic import write_json_atomic
+
+COMMANDS = ("pause", "resume", "stop", "snapshot")
+POLL_INTERVAL_S = 0.25
+
+
+class RunControl:
+    def __init__(self, run_path: Path | None = None) -> None:
+        self.run_path = Path(run_path) if run_path else None
+        self._paused = threading.Event()
+        self._stop = threading.Event()
+        self._snapshot = threading.Event()
+        self._wake = threading.Event()
+        self._last_poll = 0.0
+        # A request left over from an earlier process (e.g. the stop that ended it) is not for us.
+        self._last_request_id = _request_id(self.run_path) if self.run_path else 0.0
+
+    # ---- commands (any thread) ------------------------------------------------------------------------
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def snapshot(self) -> None:
+        self._snapshot.set()
+        self._wake.set()
+
+    def apply(self, command: str) -> None:
+        {"pause": self.pause, "resume": self.resume, "stop": self.stop, "snapshot": self.snapshot}[command]()
+
+    # ---- what the trainer asks ------------------------------------------------------------------------
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def take_snapshot_request(self) -> bool:
+        if self._snapshot.is_set():
+            self._snapshot.clear()
+            return True
+        return False
+
+    def poll(self) -> None:
+        """Read control.json when enough time has passed; cheap enough to call every step."""
+        if self.run_path is None:
+            return
+        now = time.monotonic()
+        if now - self._last_poll < POLL_INTERVAL_S:
+            return
+        self._last_poll = now
+        path = self.run_path / "control.json"
+        try:
+            request = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        request_id = float(request.get("id", 0))
+        if request_id > self._last_request_id and request.get("command") in COMMANDS:
+            self._last_request_id = request_id
+            self.apply(request["command"])
+
+    def wait_while_paused(self, on_tick=None) -> None:
+        """Block while paused (polling the control file), returning when resumed or stopped."""
+        while self.paused and not self.stop_requested:
+            self._wake.wait(POLL_INTERVAL_S)
+            self._wake.clear()
+            self._last_poll = 0.0
+            self.poll()
+            if on_tick is not None:
+                on_tick()
+
+
+def _request_id(run_path: Path) -> float:
+    try:
+        return float(json.loads((run_path / "control.json").read_text(encoding="utf-8")).get("id", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0.0
+
+
+def request(run_path: Path, command: str) -> None:
+    """Ask the process training `run_path` to pause, resume, stop or take a snapshot."""
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}")
+    write_json_atomic(Path(run_path) / "control.json", {"command": command, "id": time.time()})

@@ -1,0 +1,121 @@
+"""What the trainer reports: small frozen dataclasses of plain values (never tensors, never UI calls).
+
+Sinks receive them in order. The run directory is one sink; the CLI progress bar and the app are others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+# The metrics.csv columns, in order. Memory in bytes; None (an empty cell) where not applicable.
+METRIC_COLUMNS: tuple[str, ...] = (
+    "step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
+    "samples_per_s", "mem_allocated", "mem_reserved", "mem_peak", "rss",
+)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    config: dict[str, Any]
+    device: str
+    device_name: str
+    step: int  # 0 for a new run, the checkpoint's step on resume
+    total_steps: int
+    steps_per_epoch: int
+    params_g: int
+    params_d: int
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class MetricsLogged:
+    """One log interval: means over the interval's steps (losses, D outputs), figures at its end."""
+
+    step: int
+    epoch: int
+    time: float  # seconds of training since the run began (continues across resume)
+    loss_d: float
+    loss_g: float
+    d_real: float
+    d_fake: float
+    grad_norm_d: float
+    grad_norm_g: float
+    samples_per_s: float
+    mem_allocated: int | None
+    mem_reserved: int | None
+    mem_peak: int | None
+    rss: int | None
+    total_steps: int = 0
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in METRIC_COLUMNS}
+
+
+@dataclass(frozen=True)
+class SampleGrid:
+    """Generated images from the fixed latent batch, tiled into one uint8 H×W×C picture."""
+
+    step: int
+    image: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SampleValues:
+    """Generated vectors for toy data (the 1010 pattern, the curve), with a few real ones to compare."""
+
+    step: int
+    fake: list[list[float]]
+    real: list[list[float]]
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should read: kind is info, warning, alarm or error."""
+
+    kind: str
+    message: str
+    step: int
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    """running / paused; the final states come with RunEnded."""
+
+    state: str
+    step: int
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    state: str  # finished | stopped | failed | diverged
+    step: int
+    epoch: int
+    message: str = ""
+    generator_path: str | None = None
+
+
+Event = RunStarted | MetricsLogged | SampleGrid | SampleValues | CheckpointSaved | Notice | StateChanged | RunEnded
+
+
+class Sink(Protocol):
+    def handle(self, event: Event) -> None: ...
+
+
+class FanOut:
+    """Sends each event to several sinks, in order."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks = [s for s in sinks if s is not None]
+
+    def handle(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink.handle(event)

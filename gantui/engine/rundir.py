@@ -1,0 +1,178 @@
+"""The run directory as a sink: everything a run reports lands in files other processes can read.
+
+Layout (SPEC section 3): config.json, status.json, metrics.csv, events.jsonl, samples/, checkpoints/,
+generator.pt. Status and pictures are replaced atomically; metrics and events are append-only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from gantui.engine.atomic import write_atomic, write_json_atomic
+from gantui.engine.events import (
+    METRIC_COLUMNS,
+    CheckpointSaved,
+    Event,
+    MetricsLogged,
+    Notice,
+    RunEnded,
+    RunStarted,
+    SampleGrid,
+    SampleValues,
+    StateChanged,
+)
+
+LIVE_STATES = ("running", "paused")
+FINAL_STATES = ("finished", "stopped", "failed", "diverged")
+
+
+def new_run_name(dataset: str, arch: str, name: str | None = None, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return "-".join(part for part in (stamp, dataset, arch, name) if part)
+
+
+def create_run_dir(runs_dir: Path, dataset: str, arch: str, name: str | None = None) -> Path:
+    """Make a fresh run folder; a second run in the same second gets a numeric suffix."""
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    base = new_run_name(dataset, arch, name)
+    for attempt in range(1000):
+        path = runs_dir / (base if attempt == 0 else f"{base}.{attempt}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a run folder under {runs_dir}")
+
+
+class RunDir:
+    """Writes one run's folder. Thread-safe: the heartbeat thread and the trainer share it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.samples = self.path / "samples"
+        self.checkpoints = self.path / "checkpoints"
+        self.samples.mkdir(parents=True, exist_ok=True)
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._status: dict[str, Any] = {}
+
+    # ---- status -------------------------------------------------------------------------------------
+    def update_status(self, **fields: Any) -> None:
+        with self._lock:
+            self._status.update(fields)
+            self._status["heartbeat"] = time.time()
+            write_json_atomic(self.path / "status.json", self._status)
+
+    def heartbeat(self) -> None:
+        self.update_status()
+
+    # ---- append-only files ----------------------------------------------------------------------------
+    def append_event(self, kind: str, **fields: Any) -> None:
+        record = {"time": time.time(), "event": kind, **fields}
+        with self._lock, open(self.path / "events.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        path = self.path / "metrics.csv"
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        with self._lock:
+            if not path.exists() or path.stat().st_size == 0:
+                writer.writerow(METRIC_COLUMNS)
+            writer.writerow(["" if row.get(c) is None else _format(row[c]) for c in METRIC_COLUMNS])
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(buffer.getvalue())
+
+    def truncate_metrics_after(self, step: int) -> None:
+        """On resume: drop rows logged after the checkpoint, so steps never repeat."""
+        path = self.path / "metrics.csv"
+        if not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = lines[:1] + [line for line in lines[1:] if line.endswith("\n") and _row_step(line) <= step]
+        with self._lock:
+            write_atomic(path, lambda tmp: tmp.write_text("".join(kept), encoding="utf-8"))
+
+    # ---- pictures ----------------------------------------------------------------------------------------
+    def write_sample_grid(self, step: int, image: np.ndarray) -> Path:
+        picture = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
+        target = self.samples / f"step-{step}.png"
+        write_atomic(target, lambda tmp: picture.save(tmp, format="PNG"))
+        write_atomic(self.samples / "latest.png", lambda tmp: picture.save(tmp, format="PNG"))
+        return target
+
+    def write_sample_values(self, step: int, fake: list[list[float]], real: list[list[float]]) -> Path:
+        data = {"step": step, "fake": fake, "real": real}
+        target = self.samples / f"step-{step}.json"
+        write_json_atomic(target, data)
+        write_json_atomic(self.samples / "latest.json", data)
+        return target
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _row_step(line: str) -> int:
+    try:
+        return int(line.split(",", 1)[0])
+    except ValueError:
+        return -1
+
+
+class RunDirSink:
+    """Turns trainer events into the run directory's files."""
+
+    def __init__(self, run_dir: RunDir, world_size: int = 1) -> None:
+        self.run = run_dir
+        self.world_size = world_size
+
+    def handle(self, event: Event) -> None:
+        run = self.run
+        if isinstance(event, RunStarted):
+            write_json_atomic(run.path / "config.json", event.config)
+            if event.resumed:
+                run.truncate_metrics_after(event.step)
+            run.update_status(
+                state="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
+                device_name=event.device_name, world_size=self.world_size, step=event.step,
+                epoch=event.step // max(event.steps_per_epoch, 1), total_steps=event.total_steps,
+                steps_per_epoch=event.steps_per_epoch, params_g=event.params_g, params_d=event.params_d,
+                started=time.time(), message="",
+            )
+            run.append_event("start", step=event.step, resumed=event.resumed, device=event.device)
+        elif isinstance(event, MetricsLogged):
+            run.append_metrics(event.row())
+            run.update_status(step=event.step, epoch=event.epoch, samples_per_s=event.samples_per_s,
+                              loss_d=event.loss_d, loss_g=event.loss_g, elapsed=event.time)
+        elif isinstance(event, SampleGrid):
+            run.write_sample_grid(event.step, event.image)
+        elif isinstance(event, SampleValues):
+            run.write_sample_values(event.step, event.fake, event.real)
+        elif isinstance(event, CheckpointSaved):
+            run.append_event("checkpoint", step=event.step, path=event.path)
+        elif isinstance(event, Notice):
+            run.append_event(event.kind, step=event.step, message=event.message)
+        elif isinstance(event, StateChanged):
+            run.update_status(state=event.state, step=event.step)
+            run.append_event(event.state, step=event.step)
+        elif isinstance(event, RunEnded):
+            run.update_status(state=event.state, step=event.step, epoch=event.epoch, message=event.message,
+                              ended=time.time())
+            run.append_event("end", step=event.step, state=event.state, message=event.message)
