@@ -60,6 +60,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--device", help="auto, cpu, cuda, cuda:K or mps (default auto)")
     where.add_argument("--log-every", type=int, help="steps per metrics row (default 10)")
     where.add_argument("--sample-every", type=int, help="steps per sample grid (default 200)")
+    where.add_argument("--sample-count", type=int, help="images in the fixed-latent sample grid (default 64)")
     where.add_argument("--checkpoint-every", type=int, help="steps per checkpoint (default 1000)")
     where.add_argument("--eval-every", type=int, help="steps per quality evaluation (0: off)")
     where.add_argument("--runs-dir", help="folder holding run folders (default ./runs)")

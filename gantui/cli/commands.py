@@ -16,8 +16,8 @@ from gantui.engine.errors import UserError
 
 TRAIN_OPTIONS = (
     "data", "download", "image_size", "loss", "optimizer", "lr", "betas", "batch_size", "epochs", "steps",
-    "latent_dim", "latent", "seed", "amp", "device", "log_every", "sample_every", "checkpoint_every",
-    "eval_every", "runs_dir", "name",
+    "latent_dim", "latent", "seed", "amp", "device", "log_every", "sample_every", "sample_count",
+    "checkpoint_every", "eval_every", "runs_dir", "name",
 )
 
 
@@ -116,7 +116,10 @@ def runs(args: argparse.Namespace) -> int:
                       f"{run.step}/{run.total_steps}", _fmt(run.status.get("loss_d")),
                       _fmt(run.status.get("loss_g")), _fmt(run.status.get("samples_per_s"), "{:,.0f}"),
                       _age(run.started))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: don't squeeze the table into 80 columns
+        console = Console(width=200)
+    console.print(table)
     return 0
 
 

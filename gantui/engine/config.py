@@ -14,6 +14,8 @@ LOSSES = ("bce", "mse", "hinge", "wgan-gp")
 OPTIMIZERS = ("adam", "sgd")
 LATENTS = ("normal", "uniform", "fixed")
 AMP_MODES = ("off", "bf16", "fp16")
+# Data whose picture size is a free choice: the architecture's size applies unless --image-size is given.
+FREE_SIZE_DATASETS = ("imagefolder", "hdf5", "shapes")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def resolve_config(dataset: str | None = None, arch: str | None = None, **option
         "batch_size": defaults.batch_size, "latent_dim": defaults.latent_dim, "latent": defaults.latent,
         "epochs": defaults.epochs, "image_size": defaults.image_size,
     }
+    if dataset not in FREE_SIZE_DATASETS:  # fixed-size data is only resized when the user asks
+        values["image_size"] = None
     values.update(given)
     if values.get("runs_dir") is not None:
         values["runs_dir"] = str(values["runs_dir"])

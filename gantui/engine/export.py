@@ -1,0 +1,22 @@
+"""The generator as TorchScript (the anime tutorial's export), loadable without gantui."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gantui.engine.atomic import write_atomic
+
+
+def export_generator(generator: nn.Module, path: Path) -> Path:
+    """Script a CPU copy of `generator` in eval mode and save it atomically to `path`."""
+    model = copy.deepcopy(generator).to("cpu").eval()
+    with warnings.catch_warnings():  # recent torch deprecates TorchScript; SPEC keeps generator.pt while it loads
+        warnings.simplefilter("ignore", FutureWarning)
+        scripted = torch.jit.script(model)
+        write_atomic(Path(path), lambda tmp: torch.jit.save(scripted, str(tmp)))
+    return Path(path)

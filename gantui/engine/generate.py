@@ -1,0 +1,110 @@
+"""Using a trained generator: load it from a run folder, draw samples, write them as a PNG grid."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from gantui.engine.atomic import write_atomic
+from gantui.engine.checkpoint import load_checkpoint
+from gantui.engine.config import TrainConfig
+from gantui.engine.data.base import DataInfo
+from gantui.engine.errors import UserError
+from gantui.engine.models import build_models, get_arch
+from gantui.engine.models.base import ArchSpec
+from gantui.engine.reader import read_json
+from gantui.engine.samples import image_grid
+
+VECTOR_CELL_PX = 16  # toy vectors are drawn as rows of grey cells this many pixels wide
+
+
+@dataclass
+class LoadedGenerator:
+    generator: nn.Module
+    arch: ArchSpec
+    info: DataInfo
+    config: TrainConfig
+    step: int
+
+
+def data_info_from_config(data: dict) -> DataInfo:
+    raw = data.get("data_info")
+    if not isinstance(raw, dict):
+        raise UserError("config.json has no data_info (was the run written by gantui?)")
+    known = {f.name for f in dataclasses.fields(DataInfo)}
+    values = {k: v for k, v in raw.items() if k in known}
+    values["shape"] = tuple(values.get("shape", ()))
+    values["class_names"] = tuple(values.get("class_names", ()))
+    return DataInfo(**values)
+
+
+def load_generator(run_path: Path, device: str = "cpu") -> LoadedGenerator:
+    """The generator of `run_path`'s last checkpoint, in eval mode, without loading the dataset."""
+    run_path = Path(run_path)
+    data = read_json(run_path / "config.json")
+    if not data:
+        raise UserError(f"{run_path} has no readable config.json")
+    config = TrainConfig.from_dict(data)
+    info = data_info_from_config(data)
+    state = load_checkpoint(run_path / "checkpoints" / "last.pt", map_location=device)
+    generator, _ = build_models(config.arch, info, config.latent_dim)
+    generator.load_state_dict(state["generator"])
+    return LoadedGenerator(generator.to(device).eval(), get_arch(config.arch), info, config, state["step"])
+
+
+def generate(loaded: LoadedGenerator, count: int, seed: int = 0, label: int | None = None,
+             latent: torch.Tensor | None = None) -> torch.Tensor:
+    """`count` samples (CPU, generator's output range) from seeded latents, of class `label` if given."""
+    config, info = loaded.config, loaded.info
+    if label is not None:
+        if not loaded.arch.conditional:
+            raise UserError(f"--label needs a conditional architecture (cgan, cdcgan), not {config.arch}")
+        if not 0 <= label < (info.num_classes or 0):
+            raise UserError(f"--label must be in 0..{(info.num_classes or 1) - 1} (got {label})")
+    device = next(loaded.generator.parameters()).device
+    if latent is None:
+        rng = torch.Generator().manual_seed(seed)
+        shape = (count, config.latent_dim)
+        if config.latent == "fixed":
+            latent = torch.full(shape, 0.5)
+        elif config.latent == "uniform":
+            latent = torch.rand(shape, generator=rng)
+        else:
+            latent = torch.randn(shape, generator=rng)
+    labels = None
+    if loaded.arch.conditional:
+        labels = torch.full((count,), label) if label is not None else torch.arange(count) % info.num_classes
+        labels = labels.to(device)
+    with torch.no_grad():
+        return loaded.generator(latent.to(device), labels).float().cpu()
+
+
+def picture(output: torch.Tensor, loaded: LoadedGenerator, columns: int | None = None) -> np.ndarray:
+    """Samples as one uint8 H×W×C picture: an image grid, or toy vectors as rows of grey cells."""
+    if loaded.info.is_image:
+        return image_grid(output, loaded.arch.output_range, columns)
+    values = output.numpy()
+    low, high = float(values.min()), float(values.max())
+    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    cells = (scaled * 255).astype(np.uint8)
+    return np.kron(cells, np.ones((VECTOR_CELL_PX, VECTOR_CELL_PX), dtype=np.uint8))[..., None]
+
+
+def save_png(image: np.ndarray, out: Path) -> Path:
+    out = Path(out)
+    if out.parent and not out.parent.exists():
+        raise UserError(f"folder for --out does not exist: {out.parent}")
+    pixels = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
+    write_atomic(out, lambda tmp: pixels.save(tmp, format="PNG"))
+    return out
+
+
+def save_sample_grid(loaded: LoadedGenerator, count: int, out: Path, seed: int = 0,
+                     label: int | None = None) -> Path:
+    return save_png(picture(generate(loaded, count, seed, label), loaded), out)

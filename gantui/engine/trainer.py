@@ -1,0 +1,472 @@
+"""The training loop: batched, reproducible, syncing the device once per log interval.
+
+`prepare_run` checks everything the user gave (data, architecture, device) before any folder exists;
+`train` runs it, reporting through events to sinks, the run directory always among them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gantui.engine import losses
+from gantui.engine.checkpoint import load_checkpoint, save_checkpoint
+from gantui.engine.config import TrainConfig
+from gantui.engine.control import RunControl
+from gantui.engine.data import load_dataset
+from gantui.engine.data.base import DataSource
+from gantui.engine.devices import device_name, memory_figures, resolve_device
+from gantui.engine.errors import UserError
+from gantui.engine.events import (
+    CheckpointSaved,
+    FanOut,
+    MetricsLogged,
+    Notice,
+    RunEnded,
+    RunStarted,
+    SampleGrid,
+    SampleValues,
+    Sink,
+    StateChanged,
+)
+from gantui.engine.export import export_generator
+from gantui.engine.models import build_models, count_parameters, get_arch
+from gantui.engine.models.base import ArchSpec
+from gantui.engine.quality.tracker import QualityTracker
+from gantui.engine.rundir import RunDir, RunDirSink, create_run_dir
+from gantui.engine.samples import from_unit_range, image_grid
+
+HEARTBEAT_S = 5.0
+FIXED_INPUT = 0.5  # the pattern tutorial feeds its generator this constant
+
+
+@dataclass
+class PreparedRun:
+    """A run whose data, models and device are ready and whose folder exists."""
+
+    config: TrainConfig
+    path: Path
+    source: DataSource
+    arch: ArchSpec
+    generator: nn.Module
+    discriminator: nn.Module
+    device: torch.device
+    checkpoint: dict[str, Any] | None = None  # set when resuming
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.source.steps_per_epoch(self.config.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        if self.config.steps is not None:
+            return self.config.steps
+        return (self.config.epochs or 1) * self.steps_per_epoch
+
+
+def build_parts(config: TrainConfig) -> tuple[DataSource, ArchSpec, nn.Module, nn.Module, torch.device]:
+    """Data, architecture, G, D and device for `config`; UserError when any of them cannot be had."""
+    device = resolve_device(config.device)
+    arch = get_arch(config.arch)
+    source = load_dataset(config.dataset, config.data, image_size=config.image_size, download=config.download)
+    torch.manual_seed(config.seed)  # the initial weights follow --seed too
+    generator, discriminator = build_models(config.arch, source.info, config.latent_dim)
+    if config.latent == "fixed" and config.latent_dim != 1:
+        raise UserError("--latent fixed feeds the constant 0.5 and needs --latent-dim 1")
+    return source, arch, generator.to(device), discriminator.to(device), device
+
+
+def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRun:
+    """Validate and build everything, then create the run folder (never before: no half-written runs)."""
+    source, arch, generator, discriminator, device = build_parts(config)
+    if run_path is None:
+        path = create_run_dir(Path(config.runs_dir), config.dataset, config.arch, config.name)
+    else:
+        path = Path(run_path)
+        if path.exists() and any(path.iterdir()):
+            raise UserError(f"run folder {path} already exists and is not empty")
+        path.mkdir(parents=True, exist_ok=True)
+    warnings = list(getattr(source, "warnings", []))
+    return PreparedRun(config, path, source, arch, generator, discriminator, device, warnings=warnings)
+
+
+def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None = None,
+                   device: str | None = None) -> PreparedRun:
+    """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
+    from gantui.engine.reader import read_json
+
+    run_path = Path(run_path)
+    data = read_json(run_path / "config.json")
+    if not data:
+        raise UserError(f"{run_path} has no readable config.json")
+    config = TrainConfig.from_dict(data)
+    if steps is not None:
+        config = config.replace(steps=steps, epochs=None)
+    elif epochs is not None:
+        config = config.replace(epochs=epochs, steps=None)
+    if device is not None:
+        config = config.replace(device=device)
+    from gantui.engine.config import validate
+
+    validate(config)
+    checkpoint = load_checkpoint(run_path / "checkpoints" / "last.pt")
+    source, arch, generator, discriminator, torch_device = build_parts(config)
+    prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)
+    if checkpoint["step"] >= prepared.total_steps:
+        raise UserError(f"{run_path.name} already reached step {checkpoint['step']}; "
+                        f"ask for more with --steps N or --epochs N")
+    return prepared
+
+
+class Trainer:
+    """One training run. Use `train(prepared, sinks, control)` rather than this class directly."""
+
+    def __init__(self, run: PreparedRun, sinks: tuple[Sink, ...], control: RunControl) -> None:
+        self.run, self.config, self.control = run, run.config, control
+        self.device = run.device
+        self.rundir = RunDir(run.path)
+        self.events = FanOut(RunDirSink(self.rundir), *sinks)
+        self.generator, self.discriminator = run.generator, run.discriminator
+        self.info = run.source.info
+        config = self.config
+        self.optimizer_g = _optimizer(config, self.generator)
+        self.optimizer_d = _optimizer(config, self.discriminator)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.amp == "fp16")
+        self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp)
+        torch.manual_seed(config.seed)
+        self.data_rng = torch.Generator().manual_seed(config.seed)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
+        self.fixed_latent = self.latent(config.sample_count)
+        classes = self.info.num_classes if run.arch.conditional else None
+        self.fixed_labels = (torch.arange(config.sample_count, device=self.device) % classes) if classes else None
+        self.step = self.epoch = self.batch_in_epoch = 0
+        self.elapsed = 0.0
+        self.epoch_rng_state = self.data_rng.get_state()
+        self.last_checkpoint_step: int | None = None
+        if run.checkpoint is not None:
+            self._restore(run.checkpoint)
+        # quality evaluations every config.eval_every steps and alarms on every log interval
+        self.quality = QualityTracker(config, run.source, run.arch, self.device, self.events, run.path, self.step)
+
+    # ---- the pieces of one step ------------------------------------------------------------------------
+    def latent(self, count: int) -> torch.Tensor:
+        shape = (count, self.config.latent_dim)
+        if self.config.latent == "fixed":
+            return torch.full(shape, FIXED_INPUT, device=self.device)
+        if self.config.latent == "uniform":
+            return torch.rand(shape, generator=self.noise_rng, device=self.device)
+        return torch.randn(shape, generator=self.noise_rng, device=self.device)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None, measure_norms: bool) -> torch.Tensor:
+        """One D update then one G update; returns [loss_d, loss_g, d_real, d_fake, norm_d, norm_g] on device."""
+        config, G, D = self.config, self.generator, self.discriminator
+        batch = real.shape[0]
+        z = self.latent(batch)
+        fake_labels = None
+        if labels is not None and self.run.arch.conditional:
+            fake_labels = torch.randint(0, self.info.num_classes, (batch,), generator=self.noise_rng,
+                                        device=self.device)
+        labels = labels if self.run.arch.conditional else None
+
+        # D phase: real samples should score 1, generated ones 0.
+        self.optimizer_d.zero_grad(set_to_none=True)
+        with self.autocast():
+            fake = G(z, fake_labels)
+            logits_real = D(real, labels)
+            logits_fake = D(fake.detach(), fake_labels)
+            loss_d = losses.discriminator_loss(config.loss, logits_real, logits_fake, real=real,
+                                               fake=fake.detach(), discriminator=D, labels=labels)
+        self.scaler.scale(loss_d).backward()
+        norm_d = self._grad_norm(D) if measure_norms else torch.zeros((), device=self.device)
+        self.scaler.step(self.optimizer_d)
+
+        # G phase: generated samples should fool D.
+        self.optimizer_g.zero_grad(set_to_none=True)
+        with self.autocast():
+            loss_g = losses.generator_loss(config.loss, D(fake, fake_labels))
+        self.scaler.scale(loss_g).backward()
+        norm_g = self._grad_norm(G) if measure_norms else torch.zeros((), device=self.device)
+        self.scaler.step(self.optimizer_g)
+        self.scaler.update()
+
+        with torch.no_grad():
+            d_real = losses.probability(config.loss, logits_real.float()).mean()
+            d_fake = losses.probability(config.loss, logits_fake.float()).mean()
+            return torch.stack([loss_d.detach().float(), loss_g.detach().float(), d_real, d_fake,
+                                norm_d.float(), norm_g.float()])
+
+    def _grad_norm(self, module: nn.Module) -> torch.Tensor:
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if not grads:
+            return torch.zeros((), device=self.device)
+        if self.scaler.is_enabled():
+            self.scaler.unscale_(self.optimizer_d if module is self.discriminator else self.optimizer_g)
+        return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
+
+    # ---- the loop -----------------------------------------------------------------------------------------
+    def run_loop(self) -> str:
+        run, config = self.run, self.config
+        total, per_epoch = run.total_steps, run.steps_per_epoch
+        self.events.handle(RunStarted(
+            config={**config.to_dict(), "data_info": dataclasses.asdict(self.info)}, device=str(self.device),
+            device_name=device_name(self.device), step=self.step, total_steps=total, steps_per_epoch=per_epoch,
+            params_g=count_parameters(self.generator), params_d=count_parameters(self.discriminator),
+            resumed=run.checkpoint is not None))
+        for warning in run.warnings:
+            self.events.handle(Notice("warning", warning, self.step))
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        heartbeat = _Heartbeat(self.rundir)
+        heartbeat.start()
+        try:
+            return self._loop(total)
+        finally:
+            heartbeat.stop()
+
+    def _loop(self, total: int) -> str:
+        config, control = self.config, self.control
+        accumulated = torch.zeros(6, device=self.device)
+        interval_steps, interval_samples = 0, 0
+        interval_start = time.perf_counter()
+        if self.step == 0:
+            self.emit_samples()
+        while self.step < total:
+            skip = self.batch_in_epoch  # on resume, the batches of this epoch already seen
+            self.data_rng.set_state(self.epoch_rng_state)
+            batches = 0
+            for real, labels in self.run.source.epoch(config.batch_size, self.device, self.data_rng):
+                batches += 1
+                if skip:
+                    skip -= 1
+                    continue
+                control.poll()
+                if control.paused:
+                    self.elapsed += time.perf_counter() - interval_start
+                    self._pause()
+                    interval_start = time.perf_counter()
+                if control.stop_requested:
+                    return self._finish("stopped", accumulated, interval_steps, interval_samples, interval_start)
+                real = from_unit_range(real, self.run.arch.output_range) if self.info.is_image else real
+                self.step += 1
+                self.batch_in_epoch += 1
+                is_log_step = self.step % config.log_every == 0 or self.step == total
+                accumulated += self.train_step(real, labels, measure_norms=is_log_step)
+                interval_steps += 1
+                interval_samples += real.shape[0]
+                if is_log_step:
+                    ok = self.log(accumulated, interval_steps, interval_samples, interval_start)
+                    if not ok:
+                        return "diverged"
+                    accumulated.zero_()
+                    interval_steps, interval_samples, interval_start = 0, 0, time.perf_counter()
+                if self.quality.due(self.step, total):
+                    interval_start += self.evaluate(accumulated, interval_start)  # kept out of samples_per_s
+                if self.step % config.checkpoint_every == 0 and self.step != total:
+                    if not bool(torch.isfinite(accumulated).all()):  # never checkpoint diverged weights
+                        ok = self.log(accumulated, interval_steps, interval_samples, interval_start)
+                        return "finished" if ok else "diverged"
+                    self.save_checkpoint()
+                if self.step % config.sample_every == 0 or control.take_snapshot_request():
+                    self.emit_samples()
+                if self.step >= total:
+                    break
+            else:
+                if batches == 0:
+                    raise UserError(f"dataset {self.info.name} gave no batch of training data")
+                self.epoch += 1
+                self.batch_in_epoch = 0
+                self.epoch_rng_state = self.data_rng.get_state()
+        return self._finish("finished", accumulated, interval_steps, interval_samples, interval_start)
+
+    def _pause(self) -> None:
+        self.events.handle(StateChanged("paused", self.step))
+        self.control.wait_while_paused()
+        if not self.control.stop_requested:
+            self.events.handle(StateChanged("running", self.step))
+
+    def _finish(self, state: str, accumulated: torch.Tensor, steps: int, samples: int, start: float) -> str:
+        if steps and not self.log(accumulated, steps, samples, start):
+            return "diverged"
+        self.save_checkpoint()
+        if self.step % self.config.sample_every != 0 or state == "stopped":
+            self.emit_samples()
+        generator_path = self.run.path / "generator.pt"
+        try:
+            export_generator(self.generator, generator_path)
+        except Exception as error:  # TorchScript cannot take every module; the checkpoint still has G
+            self.events.handle(Notice("warning", f"TorchScript export failed: {error}".splitlines()[0], self.step))
+            generator_path = None
+        message = "stopped by request" if state == "stopped" else ""
+        self.events.handle(RunEnded(state, self.step, self.epoch, message,
+                                    str(generator_path) if generator_path else None))
+        return state
+
+    def log(self, accumulated: torch.Tensor, steps: int, samples: int, start: float) -> bool:
+        """Report the interval's means (the one device sync of the interval); False when they diverged."""
+        values = accumulated.tolist()  # the sync point
+        loss_d, loss_g, d_real, d_fake = (value / steps for value in values[:4])
+        norm_d, norm_g = values[4:]  # measured on the interval's last step only
+        seconds = time.perf_counter() - start
+        self.elapsed += seconds
+        if not all(math.isfinite(v) for v in (loss_d, loss_g)):
+            self._diverged(loss_d, loss_g)
+            return False
+        allocated, reserved, peak, rss = memory_figures(self.device)
+        metrics = MetricsLogged(
+            step=self.step, epoch=self.epoch, time=round(self.elapsed, 3), loss_d=loss_d, loss_g=loss_g,
+            d_real=d_real, d_fake=d_fake, grad_norm_d=norm_d, grad_norm_g=norm_g,
+            samples_per_s=samples / seconds if seconds > 0 else 0.0, mem_allocated=allocated,
+            mem_reserved=reserved, mem_peak=peak, rss=rss, total_steps=self.run.total_steps)
+        self.events.handle(metrics)
+        self.quality.observe_metrics(metrics)
+        return True
+
+    def evaluate(self, accumulated: torch.Tensor, interval_start: float) -> float:
+        """One quality evaluation (eval.csv, alarms, best.pt on a new best); returns the seconds it took."""
+        start = time.perf_counter()
+        improved = self.quality.evaluate(self.generator, self.step, self.elapsed + start - interval_start)
+        if improved and bool(torch.isfinite(accumulated).all()):  # never keep diverged weights as the best
+            self.save_checkpoint("best.pt")
+        seconds = time.perf_counter() - start
+        self.elapsed += seconds
+        return seconds
+
+    def _diverged(self, loss_d: float, loss_g: float) -> None:
+        which = "loss_d" if not math.isfinite(loss_d) else "loss_g"
+        value = loss_d if which == "loss_d" else loss_g
+        kept = (f"last good checkpoint at step {self.last_checkpoint_step}" if self.last_checkpoint_step
+                else "no checkpoint was written")
+        message = (f"{which} became {value} in the interval ending at step {self.step}; {kept}. "
+                   f"Try a lower --lr or another --loss")
+        self.events.handle(Notice("alarm", message, self.step))
+        self.events.handle(RunEnded("diverged", self.step, self.epoch, message))
+
+    # ---- samples and checkpoints -------------------------------------------------------------------------
+    def emit_samples(self) -> None:
+        G = self.generator
+        was_training = G.training
+        G.eval()
+        with torch.no_grad(), self.autocast():
+            output = G(self.fixed_latent, self.fixed_labels).float().cpu()
+        G.train(was_training)
+        if self.info.is_image:
+            self.events.handle(SampleGrid(self.step, image_grid(output, self.run.arch.output_range)))
+        else:
+            real, _ = self.run.source.preview(min(8, self.config.sample_count))
+            self.events.handle(SampleValues(self.step, output[:16].tolist(), real.tolist()))
+
+    def save_checkpoint(self, name: str = "last.pt") -> None:
+        path = self.run.path / "checkpoints" / name
+        save_checkpoint(path, {
+            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+            "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
+            "scaler": self.scaler.state_dict(), "step": self.step, "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch, "elapsed": self.elapsed, "config": self.config.to_dict(),
+            "fixed_latent": self.fixed_latent.cpu(),
+            "fixed_labels": None if self.fixed_labels is None else self.fixed_labels.cpu(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
+                "data": self.data_rng.get_state(), "epoch_data": self.epoch_rng_state,
+                "noise": self.noise_rng.get_state(),
+            },
+        })
+        if name == "last.pt":
+            self.last_checkpoint_step = self.step
+        self.events.handle(CheckpointSaved(self.step, str(path)))
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.optimizer_g.load_state_dict(state["optimizer_g"])
+        self.optimizer_d.load_state_dict(state["optimizer_d"])
+        if state["scaler"]:
+            self.scaler.load_state_dict(state["scaler"])
+        self.step, self.epoch = state["step"], state["epoch"]
+        self.batch_in_epoch, self.elapsed = state["batch_in_epoch"], state["elapsed"]
+        self.fixed_latent = state["fixed_latent"].to(self.device)
+        if state["fixed_labels"] is not None:
+            self.fixed_labels = state["fixed_labels"].to(self.device)
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        self.data_rng.set_state(rng["data"])
+        self.epoch_rng_state = rng["epoch_data"]
+        self.noise_rng.set_state(rng["noise"])
+        self.last_checkpoint_step = self.step
+
+
+def _optimizer(config: TrainConfig, module: nn.Module) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(module.parameters(), lr=config.lr)
+    return torch.optim.Adam(module.parameters(), lr=config.lr, betas=config.betas)
+
+
+class _Heartbeat:
+    """Refreshes status.json every few seconds so readers can tell a live run from a lost one."""
+
+    def __init__(self, rundir: RunDir) -> None:
+        self.rundir = rundir
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="gantui-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            with contextlib.suppress(OSError):
+                self.rundir.heartbeat()
+
+
+def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: RunControl | None = None) -> str:
+    """Train `run` to its end; returns the final state (finished, stopped, failed or diverged).
+
+    A failure inside training (out of memory, a bad file found mid-epoch) ends the run as `failed` with
+    its message in status.json and events.jsonl; the last checkpoint stays intact.
+    """
+    control = control or RunControl(run.path)
+    trainer = Trainer(run, tuple(sinks), control)
+    try:
+        return trainer.run_loop()
+    except Exception as error:
+        message = _failure_message(error, trainer.step)
+        with contextlib.suppress(Exception):
+            trainer.events.handle(Notice("error", message, trainer.step))
+            trainer.events.handle(RunEnded("failed", trainer.step, trainer.epoch, message))
+        raise TrainingFailed(message) from error
+
+
+class TrainingFailed(Exception):
+    """Training stopped on an error; the message is one line for the user."""
+
+
+def _failure_message(error: Exception, step: int) -> str:
+    if isinstance(error, torch.OutOfMemoryError):
+        return f"out of memory at step {step}: try a smaller --batch-size or --amp bf16"
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, OSError) and error.errno == 28:
+        return f"disk full at step {step} writing {getattr(error, 'filename', '') or 'the run folder'}"
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__} at step {step}: {first}"
