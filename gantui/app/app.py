@@ -1,0 +1,144 @@
+"""The gantui app: the launcher to start runs, the dashboard to watch one.
+
+`run_app` is what the CLI calls: `gantui` opens the launcher, `gantui watch RUN` the dashboard on RUN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from gantui.app.graphics import resolve_graphics
+from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_thread_run
+from gantui.app.screens.choice import ChoiceScreen
+from gantui.app.screens.dashboard import DashboardScreen
+
+if TYPE_CHECKING:
+    from gantui.engine.config import TrainConfig
+
+TRAIN_MODES = ("process", "thread")
+
+
+class GanApp(App):
+    """Launch GAN runs from menus and watch them train."""
+
+    CSS_PATH = "gantui.tcss"
+    TITLE = "gantui"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, runs_dirs: list[Path] | None = None, watch: Path | None = None, graphics: str = "auto",
+                 *, train_mode: str = "process", poll_interval: float = 0.5, probe_host: bool = True) -> None:
+        super().__init__()
+        if train_mode not in TRAIN_MODES:
+            raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
+        self.runs_dirs = [Path(p) for p in (runs_dirs or [Path("runs")])]
+        self.watch = Path(watch) if watch else None
+        self.graphics = resolve_graphics(graphics)
+        self.train_mode = train_mode
+        self.poll_interval = poll_interval
+        self.probe_host = probe_host
+        self.started_runs: list[RunHandle] = []
+
+    def on_mount(self) -> None:
+        if self.watch is not None:
+            self.push_screen(self.dashboard(self.watch))
+        else:
+            from gantui.app.screens.launcher import LauncherScreen
+
+            self.push_screen(LauncherScreen(self.runs_dirs))
+
+    def dashboard(self, path: Path, handle: RunHandle | None = None, can_go_back: bool = False) -> DashboardScreen:
+        return DashboardScreen(path, handle, graphics=self.graphics, poll_interval=self.poll_interval,
+                               probe_host=self.probe_host, can_go_back=can_go_back)
+
+    # ---- runs -------------------------------------------------------------------------------------------
+    def start_run(self, config: TrainConfig) -> RunHandle:
+        """Start `config` (a child process, or a thread in thread mode) and show its dashboard."""
+        runs_dir = self.runs_dirs[0]
+        if self.train_mode == "thread":
+            handle: RunHandle = start_thread_run(config, runs_dir)
+        else:
+            handle = start_process_run(config, runs_dir)
+        self.started_runs.append(handle)
+        self.push_screen(self.dashboard(handle.path, handle, can_go_back=True))
+        return handle
+
+    def open_run(self, path: Path) -> None:
+        handle = next((h for h in self.started_runs if h.path == path), None)
+        self.push_screen(self.dashboard(path, handle, can_go_back=True))
+
+    def live_runs(self) -> list[RunHandle]:
+        """Runs this app started that are still training."""
+        return [h for h in self.started_runs if _alive(h)]
+
+    # ---- quitting ---------------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        live = self.live_runs()
+        if not live:
+            self.exit()
+            return
+        names = ", ".join(h.path.name for h in live)
+        in_process = [h for h in live if not h.can_outlive_app]
+        if in_process:
+            question = (f"{names} trains inside this app and stops when it quits. Stop it (a final checkpoint "
+                        "is written) and quit?")
+            choices = [("s", "Stop and quit", "stop"), ("c", "Cancel", "cancel")]
+        else:
+            question = (f"{names} is still training. Leave it running (watch it again with `gantui watch`), "
+                        "or stop it (a final checkpoint is written)?")
+            choices = [("l", "Leave running", "leave"), ("s", "Stop it", "stop"), ("c", "Cancel", "cancel")]
+        self.push_screen(ChoiceScreen(question, choices), partial(self._quit_answered, live))
+
+    def _quit_answered(self, live: list[RunHandle], choice: str | None) -> None:
+        if choice == "leave":
+            self.exit()
+        elif choice == "stop":
+            for handle in live:
+                try:
+                    handle.command("stop")
+                except OSError as error:
+                    self.notify(f"cannot stop {handle.path.name}: {error}", severity="error")
+            self.notify("stopping: writing final checkpoints…", timeout=STOP_WAIT_S)
+            self._exit_when_stopped(live)
+
+    def on_unmount(self) -> None:
+        """An in-process run cannot outlive the app: stop it cleanly (final checkpoint) on any exit."""
+        for handle in self.live_runs():
+            if not handle.can_outlive_app:
+                handle.command("stop")
+                handle.wait(STOP_WAIT_S)
+
+    @work(thread=True, exclusive=True, group="quit")
+    def _exit_when_stopped(self, live: list[RunHandle]) -> None:
+        for handle in live:
+            handle.wait(STOP_WAIT_S)
+        self.call_from_thread(self.exit)
+
+    # ---- command palette: every key of the current screen -------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in getattr(screen, "BINDINGS", []):
+            if isinstance(binding, Binding) and binding.description:
+                key = binding.key_display or binding.key.split(",")[0]
+                more = getattr(screen, "ACTION_HELP", {}).get(binding.action, binding.description)
+                yield SystemCommand(f"{binding.description} ({key})", more, partial(screen.run_action, binding.action))
+
+
+def _alive(handle: RunHandle) -> bool:
+    process = getattr(handle, "process", None)
+    if process is not None:
+        return process.poll() is None
+    thread = getattr(handle, "thread", None)
+    return thread is not None and thread.is_alive()
+
+
+def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto") -> None:
+    """The CLI's entry: the launcher, or the dashboard on `watch`."""
+    GanApp(runs_dirs, watch=watch, graphics=graphics).run()

@@ -1,0 +1,182 @@
+"""Starting and steering runs from the app.
+
+Three kinds of handle, one interface (`command`, `failure`, `can_outlive_app`):
+- `ProcessRun`: `gantui train … --run-path P` as a child in its own session, so it survives the app
+  quitting or the SSH connection dropping; steered through control.json like any other run.
+- `ThreadRun`: `prepare_run` + `train` in a thread of this process with a `RunControl` (tests, quick toys).
+- `WatchedRun`: a run started elsewhere; steered through control.json when it is on this machine.
+The dashboard reads only the run directory whichever it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gantui.engine.control import RunControl, request
+from gantui.engine.rundir import new_run_name
+
+if TYPE_CHECKING:
+    from gantui.engine.config import TrainConfig
+
+LOG_FOLDER = ".logs"  # under the runs folder: the child's stdout/stderr, for failures before its folder exists
+STOP_WAIT_S = 60.0
+
+
+class WatchedRun:
+    """A run this app did not start: steer it through its control.json."""
+
+    mode = "watch"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def command(self, name: str) -> None:
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"{self.path} does not exist (yet)")
+        request(self.path, name)
+
+    def failure(self) -> str | None:
+        return None
+
+    @property
+    def can_outlive_app(self) -> bool:
+        return True
+
+    def wait(self, timeout: float) -> bool:
+        return True
+
+
+class ProcessRun(WatchedRun):
+    """A `gantui train` child process in its own session, writing exactly `path`."""
+
+    mode = "process"
+
+    def __init__(self, path: Path, process: subprocess.Popen, log_path: Path) -> None:
+        super().__init__(path)
+        self.process = process
+        self.log_path = log_path
+
+    def failure(self) -> str | None:
+        """The child's last words when it exited with an error (the run folder may not even exist)."""
+        code = self.process.poll()
+        if code in (None, 0):
+            return None
+        lines = _tail(self.log_path)
+        reason = lines[-1] if lines else "no output"
+        return f"gantui train exited with status {code}: {reason}"
+
+    def command(self, name: str) -> None:
+        if not self.path.is_dir():  # still loading data: the folder comes once everything checked out
+            if name == "stop":
+                self.process.terminate()  # SIGTERM means stop to the trainer, too
+                return
+            raise FileNotFoundError(f"{self.path.name} is still starting")
+        request(self.path, name)
+
+    def wait(self, timeout: float) -> bool:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+
+class ThreadRun:
+    """`prepare_run` + `train` in a daemon thread of this process, steered with a RunControl."""
+
+    mode = "thread"
+
+    def __init__(self, config: TrainConfig, path: Path) -> None:
+        self.config = config
+        self.path = Path(path)
+        self.control = RunControl(self.path)
+        self.error: str | None = None
+        self.final_state: str | None = None
+        self.thread = threading.Thread(target=self._run, name=f"gantui-train-{self.path.name}", daemon=True)
+
+    def start(self) -> ThreadRun:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        from gantui.engine.errors import UserError
+        from gantui.engine.trainer import TrainingFailed, prepare_run, train
+
+        try:
+            prepared = prepare_run(self.config, self.path)
+            self.final_state = train(prepared, control=self.control)
+        except (UserError, TrainingFailed) as error:
+            self._fail(str(error))
+        except Exception as error:  # the app keeps running whatever training does
+            self._fail(f"{type(error).__name__}: {error}".splitlines()[0])
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.final_state = "failed"
+
+    def command(self, name: str) -> None:
+        self.control.apply(name)
+
+    def failure(self) -> str | None:
+        return self.error
+
+    @property
+    def can_outlive_app(self) -> bool:
+        return False
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def wait(self, timeout: float) -> bool:
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+RunHandle = WatchedRun | ProcessRun | ThreadRun
+
+
+def fresh_run_path(runs_dir: Path, config: TrainConfig) -> Path:
+    """A run folder name that does not exist yet (the trainer creates it once the run checks out)."""
+    runs_dir = Path(runs_dir)
+    base = new_run_name(config.dataset, config.arch, config.name)
+    for attempt in range(1000):
+        path = runs_dir / (base if attempt == 0 else f"{base}.{attempt}")
+        if not path.exists():
+            return path
+    raise RuntimeError(f"no free run folder name under {runs_dir}")
+
+
+def train_command(config: TrainConfig, path: Path) -> list[str]:
+    from gantui.engine.config import config_to_args
+
+    return [sys.executable, "-m", "gantui", "train", *config_to_args(config), "--run-path", str(path), "--plain"]
+
+
+def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
+    """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`."""
+    path = fresh_run_path(runs_dir, config)
+    log_path = Path(runs_dir) / LOG_FOLDER / f"{path.name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            train_command(config, path), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True,
+        )
+    return ProcessRun(path, process, log_path)
+
+
+def start_thread_run(config: TrainConfig, runs_dir: Path) -> ThreadRun:
+    return ThreadRun(config, fresh_run_path(runs_dir, config)).start()
+
+
+def _tail(path: Path, lines: int = 5) -> list[str]:
+    with contextlib.suppress(OSError):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines() if line.strip()][-lines:]
+    return []

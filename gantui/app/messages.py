@@ -1,0 +1,78 @@
+"""App-wide messages. Threads post these (post_message is thread-safe); they never touch widgets.
+
+Messages that carry a whole state (a run poll, a dataset preview) replace an older one still queued,
+so a slow screen never falls behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from gantui.app.follow import RunPoll
+
+
+class RunPolled(Message):
+    """The dashboard's follower read its run again and something changed."""
+
+    def __init__(self, poll: RunPoll) -> None:
+        super().__init__()
+        self.poll = poll
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunPolled) and message.poll.path == self.poll.path
+
+
+@dataclass(frozen=True)
+class ArchRow:
+    """One architecture in the launcher's menu, as it fits the chosen data."""
+
+    name: str
+    description: str
+    problem: str | None  # None when it can train on the data
+    params_g: int | None = None
+    params_d: int | None = None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What can be chosen: datasets, architectures (with their defaults) and devices."""
+
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → description, needs_path
+    archs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → description, defaults
+    devices: list[tuple[str, str]] = field(default_factory=list)  # (--device value, label)
+    losses: dict[str, str] = field(default_factory=dict)
+
+
+class CatalogLoaded(Message):
+    """The engine's registries are imported (torch takes a moment): the launcher can fill its menus."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+
+
+@dataclass(frozen=True)
+class DataPreview:
+    """A few real samples: a picture (H×W×C uint8) for images, vectors for toy data, or why not."""
+
+    dataset: str
+    data_path: str | None
+    summary: str = ""
+    picture: Any = None  # numpy uint8 array
+    vectors: list[list[float]] | None = None
+    archs: tuple[ArchRow, ...] = ()
+    error: str | None = None
+
+
+class PreviewLoaded(Message):
+    """The launcher's preview worker loaded a dataset (or failed to); newer replaces older."""
+
+    def __init__(self, preview: DataPreview) -> None:
+        super().__init__()
+        self.preview = preview
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PreviewLoaded)

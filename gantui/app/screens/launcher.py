@@ -1,0 +1,397 @@
+"""The launcher: choose data and architecture from menus, adjust the tutorial defaults, preview the real
+data, start a run.
+
+The engine's registries import torch, so they load in a worker thread (`CatalogLoaded`); loading a
+dataset for the preview and building each compatible architecture to count its parameters happen in
+another (`PreviewLoaded`). The screen itself never waits on either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from gantui.app.format import short_count
+from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, DataPreview, PreviewLoaded
+from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.run_picker import RunPickerScreen
+from gantui.app.widgets.sample_view import SampleView
+
+DEFAULT_DATASET = "mnist"
+PREVIEW_COUNT = 16
+TYPING_PAUSE_S = 0.3  # wait this long after a keystroke before loading a typed data path
+
+HELP_LINES = [
+    ("F5 / ctrl+r", "start training with these settings"),
+    ("ctrl+o", "open an existing run (live or finished)"),
+    ("tab / shift+tab", "next / previous field"),
+    ("enter", "open a menu; choose in it"),
+    ("↑ ↓", "choose the architecture in its list"),
+    ("F1", "this help"),
+    ("ctrl+p", "command palette"),
+    ("ctrl+q", "quit"),
+]
+HELP_NOTES = (
+    "Choosing an architecture fills the training settings with its tutorial's values. Only the "
+    "architectures that can train on the chosen data can be picked; the others say what they need.\n"
+    "The run starts as a `gantui train` process of its own, so it keeps training when this app quits."
+)
+
+
+
+def _field(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
+    return Horizontal(Label(label, classes="field-label"), *widgets, classes="field", id=id)
+
+
+class LauncherScreen(Screen):
+    """Menus for a new run, a preview of its data, and a key to start it."""
+
+    ACTION_HELP = {
+        "start_run": "start training with these settings",
+        "open_run": "open the dashboard of an existing run, live or finished",
+        "help": "the launcher's keys",
+        "app.quit": "quit (asks whether to leave a live run running or stop it)",
+    }
+    BINDINGS = [
+        Binding("f5", "start_run", "Start", priority=True),
+        Binding("ctrl+r", "start_run", "Start", show=False, priority=True),
+        Binding("ctrl+o", "open_run", "Open run", priority=True),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, runs_dirs: list[Path]) -> None:
+        super().__init__()
+        self.runs_dirs = runs_dirs
+        self.catalog: Catalog | None = None
+        self.preview: DataPreview | None = None
+        self.arch: str | None = None
+
+    # ---- layout -----------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="launcher-body"):
+            with VerticalScroll(id="form", classes="pane") as form:
+                form.border_title = "New run"
+                form.border_subtitle = "F5 starts · F1 help"
+                yield Static("Data", classes="section")
+                yield _field("dataset", Select([], prompt="loading…", id="dataset", compact=True,
+                                               allow_blank=True))
+                yield Static("", id="dataset-info", classes="hint")
+                yield _field("data path", Input(placeholder="", id="data", compact=True))
+                yield Static("", id="data-reason", classes="hint")
+                yield Static("Architecture", classes="section")
+                yield OptionList(Option("loading…", disabled=True), id="arch")
+                yield Static("Training", classes="section")
+                yield _field("loss", Select([], id="loss", compact=True, allow_blank=True))
+                yield _field("optimiser", Select([("adam", "adam"), ("sgd", "sgd")], id="optimizer",
+                                                 compact=True, allow_blank=False))
+                yield _field("learning rate", Input("0.0001", id="lr", type="number", compact=True))
+                yield _field("betas", Input("0.9,0.999", id="betas", compact=True, restrict=r"[0-9., ]*"))
+                yield _field("batch size", Input("64", id="batch_size", type="integer", compact=True))
+                yield _field("length", Select([("epochs", "epochs"), ("steps", "steps")], value="epochs",
+                                              id="length_kind", compact=True, allow_blank=False),
+                             Input("1", id="length", type="integer", compact=True), id="length-row")
+                yield _field("latent size", Input("100", id="latent_dim", type="integer", compact=True))
+                yield _field("device", Select([("auto  the best available", "auto")], value="auto",
+                                              id="device", compact=True, allow_blank=False))
+                yield _field("seed", Input("0", id="seed", type="integer", compact=True))
+                yield _field("log every", Input("10", id="log_every", type="integer", compact=True))
+                yield _field("sample every", Input("200", id="sample_every", type="integer", compact=True))
+                yield _field("run name", Input(placeholder="optional", id="name", compact=True,
+                                               restrict=r"[A-Za-z0-9_.-]*"))
+                with Horizontal(id="start-row"):
+                    yield Button("Start ▶", id="start", variant="success")
+                    yield Static("F5 / ctrl+r", markup=False)
+            with Vertical(id="launcher-side"):
+                yield SampleView(self.app.graphics, title="Real data", id="preview",  # type: ignore[attr-defined]
+                                 classes="pane")
+                info = Static("", id="arch-info", classes="pane")
+                info.border_title = "Architecture"
+                yield info
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#preview", SampleView).show_message("loading the data sets…")
+        self._load_catalog()
+
+    # ---- the engine's registries (torch) load in a thread ------------------------------------------------
+    @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
+    def _load_catalog(self) -> None:
+        try:
+            catalog = load_catalog()
+        except Exception as error:  # a broken install: say what, rather than "loading…" forever
+            self.app.call_from_thread(self.notify, f"cannot load the engine: {error}", severity="error",
+                                      timeout=30)
+            return
+        self.post_message(CatalogLoaded(catalog))
+
+
+    @on(CatalogLoaded)
+    def _catalog_loaded(self, message: CatalogLoaded) -> None:
+        catalog = self.catalog = message.catalog
+        datasets = self.query_one("#dataset", Select)
+        datasets.set_options([(name, name) for name in catalog.datasets])
+        self.query_one("#loss", Select).set_options([(name, name) for name in catalog.losses])
+        self.query_one("#device", Select).set_options(
+            [("auto  the best available", "auto")] + [(label, name) for name, label in catalog.devices])
+        self.query_one("#device", Select).value = "auto"
+        datasets.value = DEFAULT_DATASET if DEFAULT_DATASET in catalog.datasets else next(iter(catalog.datasets))
+        datasets.focus()
+
+    # ---- data: path check as you type, preview in a thread ------------------------------------------------
+    @property
+    def dataset(self) -> str | None:
+        value = self.query_one("#dataset", Select).value
+        return value if isinstance(value, str) else None
+
+    @on(Select.Changed, "#dataset")
+    def _dataset_changed(self) -> None:
+        if self.catalog is None or self.dataset is None:
+            return
+        info = self.catalog.datasets[self.dataset]
+        self.query_one("#dataset-info", Static).update(Content(info["description"]))
+        data = self.query_one("#data", Input)
+        data.placeholder = ("required: " if info["needs_path"] else "optional: ") + "file or folder" \
+            if info["takes_path"] else "none needed (generated)"
+        data.disabled = not info["takes_path"]
+        if not info["takes_path"]:
+            data.value = ""
+        self._data_changed()
+
+    @on(Input.Changed, "#data")
+    def _data_changed(self) -> None:
+        if self.catalog is None or self.dataset is None:
+            return
+        from gantui.engine.data import validate_data_path
+
+        path = self.query_one("#data", Input).value.strip() or None
+        reason = validate_data_path(self.dataset, path)
+        label = self.query_one("#data-reason", Static)
+        label.set_class(reason is not None, "-problem")
+        label.update(Content(f"✗ {reason}" if reason else ("✓ usable" if path else "")))
+        label.display = bool(reason or path)
+        if reason is None:
+            self._start_preview(self.dataset, path)
+        else:
+            self._show_archs(())
+            self.query_one("#preview", SampleView).show_message(reason)
+
+    def _start_preview(self, dataset: str, path: str | None) -> None:
+        if self.preview is not None and (self.preview.dataset, self.preview.data_path) == (dataset, path):
+            return
+        self.preview = None
+        self.query_one("#preview", SampleView).show_message(f"loading {dataset}…")
+        self._show_archs(())
+        self._load_preview(dataset, path)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _load_preview(self, dataset: str, path: str | None) -> None:
+        if path is not None:
+            time.sleep(TYPING_PAUSE_S)  # the user may still be typing
+            if get_current_worker().is_cancelled:
+                return
+        self.post_message(PreviewLoaded(load_preview(dataset, path)))
+
+    @on(PreviewLoaded)
+    def _preview_loaded(self, message: PreviewLoaded) -> None:
+        preview = message.preview
+        path = self.query_one("#data", Input).value.strip() or None
+        if (preview.dataset, preview.data_path) != (self.dataset, path):
+            return  # an answer to an older question
+        self.preview = preview
+        view = self.query_one("#preview", SampleView)
+        view.border_subtitle = preview.summary
+        if preview.error:
+            view.show_message(preview.error)
+        elif preview.picture is not None:
+            view.show_picture(preview.picture)
+        else:
+            view.show_values(preview.dataset, None, preview.vectors)
+        self._show_archs(preview.archs)
+
+    # ---- architectures ------------------------------------------------------------------------------------
+    def _show_archs(self, rows: tuple[ArchRow, ...]) -> None:
+        menu = self.query_one("#arch", OptionList)
+        if not rows:
+            menu.set_options([Option("waiting for the data…", disabled=True)])
+            return
+        menu.set_options([Option(_arch_prompt(row), id=row.name, disabled=row.problem is not None) for row in rows])
+        usable = [row.name for row in rows if row.problem is None]
+        keep = self.arch if self.arch in usable else (usable[0] if usable else None)
+        if keep is not None:
+            menu.highlighted = menu.get_option_index(keep)
+        self._choose_arch(keep)
+
+    @on(OptionList.OptionHighlighted, "#arch")
+    def _arch_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self._choose_arch(event.option.id)
+
+    def _choose_arch(self, name: str | None) -> None:
+        changed = name != self.arch
+        self.arch = name
+        info = self.query_one("#arch-info", Static)
+        if name is None or self.catalog is None:
+            info.update("no architecture fits this data" if self.preview else "")
+            return
+        row = next((r for r in self.preview.archs if r.name == name), None) if self.preview else None
+        params = f"G {short_count(row.params_g)} · D {short_count(row.params_d)} parameters\n" if row else ""
+        info.update(Content(f"{name}: {self.catalog.archs[name]['description']}\n{params}"))
+        if changed:
+            self._apply_defaults(self.catalog.archs[name]["defaults"])
+
+    def _apply_defaults(self, defaults: dict[str, Any]) -> None:
+        """The tutorial's values for the chosen architecture."""
+        self.query_one("#loss", Select).value = defaults["loss"]
+        self.query_one("#optimizer", Select).value = defaults["optimizer"]
+        self.query_one("#lr", Input).value = f"{defaults['lr']:g}"
+        self.query_one("#betas", Input).value = f"{defaults['betas'][0]:g},{defaults['betas'][1]:g}"
+        self.query_one("#batch_size", Input).value = str(defaults["batch_size"])
+        self.query_one("#latent_dim", Input).value = str(defaults["latent_dim"])
+        self.query_one("#length_kind", Select).value = "epochs"
+        self.query_one("#length", Input).value = str(defaults["epochs"])
+
+    # ---- starting --------------------------------------------------------------------------------------
+    def read_config(self) -> Any:
+        """The TrainConfig the form describes; UserError (one line) naming the first bad field."""
+        from gantui.engine.config import resolve_config
+        from gantui.engine.errors import UserError
+
+        if self.catalog is None or self.dataset is None:
+            raise UserError("the data sets are still loading")
+        reason = self.query_one("#data-reason", Static)
+        if reason.has_class("-problem"):
+            raise UserError(str(reason.render()).removeprefix("✗ "))
+        if self.arch is None:
+            raise UserError("choose an architecture that fits the data (the list says what each needs)")
+        options: dict[str, Any] = {
+            "data": self.query_one("#data", Input).value.strip() or None,
+            "loss": self.query_one("#loss", Select).value,
+            "optimizer": self.query_one("#optimizer", Select).value,
+            "lr": _number(self, "lr", float), "betas": self.query_one("#betas", Input).value,
+            "batch_size": _number(self, "batch_size", int), "latent_dim": _number(self, "latent_dim", int),
+            "seed": _number(self, "seed", int), "log_every": _number(self, "log_every", int),
+            "sample_every": _number(self, "sample_every", int),
+            "device": self.query_one("#device", Select).value,
+            "name": self.query_one("#name", Input).value.strip() or None,
+            "runs_dir": str(self.runs_dirs[0]),
+        }
+        options[str(self.query_one("#length_kind", Select).value)] = _number(self, "length", int)
+        return resolve_config(self.dataset, self.arch, **options)
+
+    def action_start_run(self) -> None:
+        from gantui.engine.errors import UserError
+
+        try:
+            config = self.read_config()
+        except UserError as error:
+            self.notify(str(error), title="Cannot start", severity="error", timeout=8)
+            return
+        try:
+            self.app.start_run(config)  # type: ignore[attr-defined]
+        except OSError as error:
+            self.notify(f"cannot start gantui train: {error}", severity="error", timeout=8)
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start_run()
+
+    def action_open_run(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.app.open_run(path)  # type: ignore[attr-defined]
+
+        self.app.push_screen(RunPickerScreen(self.runs_dirs), chosen)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen("Launcher keys", HELP_LINES, HELP_NOTES))
+
+
+def _number(screen: LauncherScreen, field: str, kind: type) -> Any:
+    from gantui.engine.errors import UserError
+
+    text = screen.query_one(f"#{field}", Input).value.strip()
+    try:
+        return kind(text)
+    except ValueError:
+        label = field.replace("_", " ")
+        raise UserError(f"{label} must be a {'whole number' if kind is int else 'number'} (got {text!r})") from None
+
+
+def _arch_prompt(row: ArchRow) -> Content:
+    if row.problem is not None:
+        return Content.assemble((f"{row.name:<12}", "dim"), (f"✗ {row.problem}", "dim"))
+    counts = f"G {short_count(row.params_g)} · D {short_count(row.params_d)}"
+    return Content.assemble((f"{row.name:<12}", "bold"), f"{counts:<18}", (row.description, "dim"))
+
+
+# ---- the workers' jobs (threads: they import torch, load data, build models) -------------------------------------
+def load_catalog() -> Catalog:
+    """What the menus offer, from the engine's registries."""
+    from gantui.engine.data import DATASETS
+    from gantui.engine.devices import available_devices
+    from gantui.engine.losses import LOSSES
+    from gantui.engine.models import ARCHS
+
+    return Catalog(
+        datasets={name: {"description": spec.description, "needs_path": spec.needs_path,
+                         "takes_path": spec.takes_path, "kind": spec.kind}
+                  for name, spec in DATASETS.items()},
+        archs={name: {"description": spec.description, "defaults": dataclasses.asdict(spec.defaults)}
+               for name, spec in ARCHS.items()},
+        devices=[(device.name, device.label) for device in available_devices()],
+        losses=dict(LOSSES),
+    )
+
+
+def load_preview(dataset: str, path: str | None) -> DataPreview:
+    """A few real samples of `dataset` and how every architecture fits it; never raises."""
+    from gantui.engine.errors import UserError
+
+    try:
+        return _load_preview(dataset, path)
+    except UserError as error:
+        return DataPreview(dataset, path, error=str(error))
+    except Exception as error:  # a broken file must not take the launcher down
+        return DataPreview(dataset, path, error=f"{type(error).__name__}: {error}".splitlines()[0])
+
+
+def _load_preview(dataset: str, path: str | None) -> DataPreview:
+    from gantui.engine.data import load_dataset
+    from gantui.engine.models import ARCHS, build_models, count_parameters
+    from gantui.engine.samples import image_grid
+
+    source = load_dataset(dataset, path)
+    info = source.info
+    samples, _labels = source.preview(PREVIEW_COUNT)
+    rows = []
+    for name, spec in ARCHS.items():
+        fitted = info
+        size = spec.defaults.image_size
+        if info.is_image and size and info.image_size != (size, size):
+            fitted = dataclasses.replace(info, shape=(info.shape[0], size, size))  # the run resizes
+        problem = spec.incompatibility(fitted)
+        params_g = params_d = None
+        if problem is None:
+            generator, discriminator = build_models(name, fitted, spec.defaults.latent_dim)
+            params_g, params_d = count_parameters(generator), count_parameters(discriminator)
+        rows.append(ArchRow(name, spec.description, problem, params_g, params_d))
+    shape = "×".join(str(n) for n in info.shape)
+    size = f"{info.size:,} samples" if info.size else "endless"
+    summary = f"{shape} · {size}" + (f" · {info.num_classes} classes" if info.num_classes else "")
+    if info.is_image:
+        return DataPreview(dataset, path, summary, picture=image_grid(samples, "unit", columns=4),
+                           archs=tuple(rows))
+    return DataPreview(dataset, path, summary, vectors=samples.tolist(), archs=tuple(rows))

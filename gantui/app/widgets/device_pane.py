@@ -1,0 +1,87 @@
+"""Device: the run's own memory figures (from its metrics) as bars, plus NVML / psutil extras on this host."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import RenderResult
+from textual.content import Content
+from textual.widget import Widget
+
+from gantui.app.follow import RunPoll
+from gantui.app.format import meter, size
+
+
+class DevicePane(Widget):
+    """GPU memory allocated / reserved / peak against the total; RSS and CPU for CPU runs."""
+
+    DEFAULT_CSS = """
+    DevicePane {
+        height: auto;
+        min-height: 2;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Device"
+        self.poll: RunPoll | None = None
+        self._shown: list[Content] = [Content("waiting for the run…")]
+
+    def show(self, poll: RunPoll) -> None:
+        self.poll = poll
+        self._update()
+
+    def on_resize(self) -> None:
+        self._update()
+
+    def _update(self) -> None:
+        """Refresh only when the text changed, and lay out again only when its height did (polls are often)."""
+        if self.poll is None:
+            return
+        lines = self._lines(self.poll)
+        if [line.plain for line in lines] == [line.plain for line in self._shown]:
+            return
+        layout = len(lines) != len(self._shown)
+        self._shown = lines
+        self.refresh(layout=layout)
+
+    def render(self) -> RenderResult:
+        return Content("\n").join(self._shown)
+
+    def _lines(self, poll: RunPoll) -> list[Content]:
+        status, latest, host = poll.status, poll.metrics.latest, poll.host
+        device = str(status.get("device") or "?")
+        name = str(status.get("device_name") or "")
+        lines = [Content.assemble((device, "bold"), "  ", name)]
+        width = max(self.size.width, 24)
+        if device.startswith("cuda"):
+            total = _known(status.get("memory_total")) or (host.gpu_memory_total if host else None)
+            for label, column in (("alloc", "mem_allocated"), ("reserved", "mem_reserved"), ("peak", "mem_peak")):
+                lines.append(_memory_line(label, _known(latest.get(column)), total, width))
+            if host is not None and host.gpu_util is not None:
+                lines.append(Content(f"util {host.gpu_util:.0f}% · temp {host.gpu_temp:.0f}°C "
+                                     f"· all processes {size(host.gpu_memory_used)}"))
+        else:
+            total = host.memory_total if host else None
+            lines.append(_memory_line("rss", _known(latest.get("rss")), total, width))
+            if host is not None and host.cpu_percent is not None:
+                lines.append(Content(f"cpu {host.cpu_percent:.0f}% of one core"))
+        return lines
+
+
+def _known(value: object) -> float | None:
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _memory_line(label: str, value: float | None, total: float | None, width: int) -> Content:
+    """`label  ████░░░░ 9.1 GiB / 80.0 GiB`, the bar taking what the figures leave of `width`."""
+    if value is None:
+        return Content(f"{label:<9}–")
+    if total:
+        figures = f" {size(value)} / {size(total)}"
+        bar = max(width - 9 - len(figures), 4)
+        return Content.assemble(f"{label:<9}", (meter(value / total, bar), "$secondary"), figures)
+    return Content(f"{label:<9}{size(value)}")

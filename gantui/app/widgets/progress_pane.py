@@ -1,0 +1,90 @@
+"""Progress: epoch and step bars, training time, ETA and throughput, all from the run directory."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import RenderResult
+from textual.content import Content
+from textual.widget import Widget
+
+from gantui.app.follow import RunPoll
+from gantui.app.format import count, duration, meter
+
+
+class ProgressPane(Widget):
+    """Bars for the current epoch and the whole run; elapsed training time, ETA and samples/s."""
+
+    DEFAULT_CSS = """
+    ProgressPane {
+        height: auto;
+        min-height: 3;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Progress"
+        self.poll: RunPoll | None = None
+        self._shown: list[Content] = [Content("waiting for the run…")]
+
+    def show(self, poll: RunPoll) -> None:
+        self.poll = poll
+        self._update()
+
+    def on_resize(self) -> None:
+        self._update()
+
+    def _update(self) -> None:
+        """Refresh only when the text changed, and lay out again only when its height did (polls are often)."""
+        if self.poll is None:
+            return
+        lines = self._lines(self.poll)
+        if [line.plain for line in lines] == [line.plain for line in self._shown]:
+            return
+        layout = len(lines) != len(self._shown)
+        self._shown = lines
+        self.refresh(layout=layout)
+
+    def render(self) -> RenderResult:
+        return Content("\n").join(self._shown)
+
+    def _lines(self, poll: RunPoll) -> list[Content]:
+        width = max(self.size.width, 20)
+        latest = poll.metrics.latest
+        step, total = poll.step, poll.total_steps
+        per_epoch = int(poll.status.get("steps_per_epoch", 0) or 0)
+        epochs = math.ceil(total / per_epoch) if per_epoch and total else 0
+        epoch = min(step // per_epoch + 1, epochs) if per_epoch else 0
+        in_epoch = (step - (epoch - 1) * per_epoch) / per_epoch if per_epoch else None
+        epoch_text = f"epoch {epoch}/{epochs}" if epochs else "epoch ?"
+        step_text = f"step {count(step)}/{count(total)}" if total else f"step {count(step)}"
+        label_width = max(len(epoch_text), len(step_text)) + 2
+        bar = max(width - label_width - 5, 4)
+        overall = step / total if total else None
+        lines = [
+            Content.assemble(f"{epoch_text:<{label_width}}", (meter(in_epoch, bar), "$accent"),
+                             f" {_percent(in_epoch)}"),
+            Content.assemble(f"{step_text:<{label_width}}", (meter(overall, bar), "$primary"),
+                             f" {_percent(overall)}"),
+            Content(f"elapsed {duration(latest.get('time'))} · ETA {self._eta(poll)} · "
+                    f"{count(latest.get('samples_per_s'))} samples/s"),
+        ]
+        return lines
+
+    @staticmethod
+    def _eta(poll: RunPoll) -> str:
+        if poll.state == "finished":
+            return "done"
+        if poll.state in ("stopped", "failed", "diverged", "lost"):
+            return "–"
+        if poll.state == "paused":
+            return "paused"
+        rate, remaining = poll.metrics.rate, poll.total_steps - poll.step
+        if not rate or remaining <= 0:
+            return "?"
+        return duration(remaining / rate)
+
+
+def _percent(fraction: float | None) -> str:
+    return "  ?%" if fraction is None else f"{fraction * 100:3.0f}%"

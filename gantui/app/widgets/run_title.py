@@ -1,0 +1,57 @@
+"""The dashboard's top line: run name, state, device and step."""
+
+from __future__ import annotations
+
+from textual.app import RenderResult
+from textual.content import Content
+from textual.widget import Widget
+
+from gantui.app.follow import RunPoll
+from gantui.app.format import count
+
+STATE_STYLES = {
+    "running": "$success", "paused": "$warning", "starting": "$text-muted", "finished": "$primary",
+    "stopped": "$secondary", "failed": "$error", "diverged": "$error", "lost": "$error",
+}
+
+
+class RunTitle(Widget):
+    """gantui ─ NAME ─ STATE on DEVICE (NAME) ─ step N / TOTAL."""
+
+    DEFAULT_CSS = """
+    RunTitle {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.run_name = name
+        self.poll: RunPoll | None = None
+
+    def show(self, poll: RunPoll) -> None:
+        key = (poll.state, poll.step, poll.total_steps, poll.status.get("device"), poll.status.get("device_name"))
+        previous = self.poll
+        self.poll = poll
+        if previous is None or key != (previous.state, previous.step, previous.total_steps,
+                                       previous.status.get("device"), previous.status.get("device_name")):
+            self.refresh()
+
+    def render(self) -> RenderResult:
+        poll = self.poll
+        head: list[str | tuple[str, str]] = [("gantui", "bold"), " ─ ", self.run_name]
+        if poll is None:
+            return Content.assemble(*head)
+        total = f" / {count(poll.total_steps)}" if poll.total_steps else ""
+        head += [" ─ ", (poll.state, f"bold {STATE_STYLES.get(poll.state, '')}"), f" ─ step {count(poll.step)}{total}"]
+        device = str(poll.status.get("device") or "")
+        device_name = str(poll.status.get("device_name") or "")
+        width = self.content_size.width or 80
+        for where in (f"{device} ({device_name})" if device_name else device, device, ""):
+            line = Content.assemble(*head, *((" ─ on ", where) if where else ()))
+            if line.cell_length <= width:
+                return line
+        return line

@@ -1,0 +1,34 @@
+"""`gantui watch` must start fast: the app and a dashboard on a run never import torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from gantui.app.app import GanApp
+from gantui.app.screens.dashboard import DashboardScreen
+
+async def main():
+    run = Path(sys.argv[1])
+    app = GanApp([run.parent], watch=run, graphics="ascii", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            if isinstance(app.screen, DashboardScreen) and app.screen.poll is not None:
+                break
+            await pilot.pause(0.05)
+        assert app.screen.poll.metrics.count == 60
+    print("torch" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_watching_a_run_never_imports_torch(image_run: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(image_run)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

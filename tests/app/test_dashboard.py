@@ -1,0 +1,148 @@
+"""The dashboard on fixture runs and on an in-process run: keys, failures, the command palette."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gantui.app.app import GanApp
+from gantui.app.history import MetricsHistory
+from gantui.app.screens.choice import ChoiceScreen
+from gantui.app.screens.dashboard import EQUILIBRIUM, DashboardScreen
+from gantui.app.screens.help import HelpScreen
+from gantui.app.widgets.metric_plot import MetricPlot
+from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.config import resolve_config
+
+
+def _app(runs_dir: Path, run: Path) -> GanApp:
+    return GanApp([runs_dir], watch=run, graphics="ascii", poll_interval=0.05, probe_host=False)
+
+
+async def _ready(pilot, wait_until) -> DashboardScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen)
+                     and pilot.app.screen.poll is not None, what="the first poll")
+    return pilot.app.screen
+
+
+async def test_view_keys(runs_dir: Path, image_run: Path, wait_until) -> None:
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        losses = screen.query_one("#losses", MetricPlot)
+        assert losses.reference is not None and losses.reference[1] == "ln 2"
+        await pilot.press("e")
+        assert screen.view.ema == 0.9 and "EMA 0.9" in str(losses.border_subtitle)
+        await pilot.press("e", "l", "w")
+        assert screen.view.ema == 0.99 and screen.view.log_y and screen.view.last_steps == 1000
+        await pilot.press("v")
+        assert screen.has_class("compact")
+        await pilot.press("v")
+        assert not screen.has_class("compact")
+        samples = screen.query_one(SampleView)
+        assert "step 600" in str(samples.border_title)
+        await pilot.press("comma", "comma")
+        assert screen.sample_step == 200 and "step 200 (2 of 4)" in str(samples.border_title)
+        await pilot.press("full_stop", "full_stop")
+        assert screen.sample_step is None and "step 600" in str(samples.border_title)
+        await pilot.press("o")
+        assert pilot.app.clipboard == str(image_run.resolve())
+        await pilot.press("question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert pilot.app.screen is screen
+        await pilot.press("p")  # a finished run: nothing to pause, says so
+        assert screen.poll.state == "finished"
+
+
+async def test_every_key_is_in_the_command_palette(runs_dir: Path, image_run: Path, wait_until) -> None:
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        titles = {command.title for command in pilot.app.get_system_commands(screen)}
+        for binding in DashboardScreen.BINDINGS:
+            if binding.show:
+                assert any(title.startswith(binding.description) for title in titles), binding.description
+
+
+async def test_a_failed_run_shows_its_message(runs_dir: Path, image_run: Path, wait_until) -> None:
+    status = json.loads((image_run / "status.json").read_text())
+    status.update(state="failed", message="out of memory at step 420: try a smaller --batch-size")
+    (image_run / "status.json").write_text(json.dumps(status))
+    app = _app(runs_dir, image_run)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        banner = screen.query_one("#banner")
+        assert banner.display and "out of memory at step 420" in str(banner.render())
+        await wait_until(pilot, lambda: any("out of memory" in str(n.message) for n in app._notifications),
+                         what="the failure's notification")
+        await pilot.press("e")  # the app keeps running
+        assert screen.view.ema == 0.9
+
+
+def test_equilibrium_lines_match_the_engine() -> None:
+    from gantui.engine.losses import LOSSES, equilibrium
+
+    for loss in LOSSES:
+        line, _label, d_prob = EQUILIBRIUM[loss]
+        expected = equilibrium(loss)
+        assert line == pytest.approx(expected["loss_d"]) and d_prob == expected["d_prob"]
+
+
+async def test_a_million_points_are_decimated_to_the_pane(runs_dir: Path, image_run: Path, wait_until) -> None:
+    import numpy as np
+
+    history = MetricsHistory()
+    steps = np.arange(1_000_000, dtype=float)
+    noise = np.random.default_rng(0).normal(size=steps.size)
+    history.extend({"step": steps, "loss_d": 0.7 + 0.1 * noise, "loss_g": 0.7 - 0.1 * noise,
+                    "d_real": steps * 0 + 0.5, "d_fake": steps * 0 + 0.5})
+    async with _app(runs_dir, image_run).run_test(size=(160, 48)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        plot = screen.query_one("#losses", MetricPlot)
+        plot.show(history.frame())
+        await pilot.pause()
+        assert plot.frame.count == 1_000_000
+        assert 0 < plot.points_drawn <= 2 * 2 * 2 * plot.size.width  # two series, min+max, two dots a cell
+        await pilot.press("w")  # the last 1,000 steps: a window of raw rows, still drawn
+        assert 0 < plot.points_drawn <= 2 * 1001
+
+
+async def test_keys_are_handled_while_a_run_trains_in_process(runs_dir: Path, wait_until, press) -> None:
+    config = resolve_config("mnist", "mlp", steps=100_000, log_every=5, sample_every=50,
+                            runs_dir=str(runs_dir), device="cpu")
+    app = GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        handle = app.start_run(config)
+        screen = await _ready(pilot, wait_until)
+        await wait_until(pilot, lambda: screen.poll.state == "running" and screen.poll.metrics.count > 1,
+                         what="training to run")
+        await press(pilot, "e")
+        await wait_until(pilot, lambda: screen.view.ema == 0.9, timeout=5, what="the EMA key to be handled")
+        await press(pilot, "question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), timeout=5, what="the help screen")
+        await press(pilot, "escape")
+        await wait_until(pilot, lambda: app.screen is screen, timeout=5, what="help to close")
+        assert handle.thread.is_alive()
+        rows = screen.poll.metrics.count
+        await wait_until(pilot, lambda: screen.poll.metrics.count > rows, what="the plots to keep updating")
+        await press(pilot, "q")  # quitting with a live in-process run asks first
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the quit question")
+        await press(pilot, "s")
+        await wait_until(pilot, lambda: not handle.thread.is_alive(), what="the run to stop")
+    assert handle.final_state == "stopped"
+
+
+async def test_active_alarms_show_in_a_banner(runs_dir: Path, image_run: Path, wait_until) -> None:
+    import socket
+    import time
+
+    status = json.loads((image_run / "status.json").read_text())
+    status.update(state="running", host=socket.gethostname(), pid=None, heartbeat=time.time() + 3600,
+                  alarms=["D(x) above 0.95 for 200 steps: the discriminator wins"])
+    (image_run / "status.json").write_text(json.dumps(status))
+    async with _app(runs_dir, image_run).run_test(size=(100, 30)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        banner = screen.query_one("#banner")
+        assert banner.display and banner.has_class("-alarm")
+        assert "the discriminator wins" in str(banner.render())

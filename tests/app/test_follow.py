@@ -1,0 +1,48 @@
+"""Following a run folder: what arrives, when nothing changed, torn lines, failures told by the handle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gantui.app.follow import RunFollower
+
+
+def test_follower_reads_a_finished_run(image_run: Path) -> None:
+    follower = RunFollower(image_run, probe_host=False)
+    poll = follower.poll()
+    assert poll is not None
+    assert poll.state == "finished" and poll.step == 600 and poll.total_steps == 600
+    assert poll.metrics.count == 60
+    assert poll.sample_steps == (0, 200, 400, 600)
+    assert [event["event"] for event in poll.events] == ["start", "warning", "checkpoint", "end"]
+    assert follower.poll() is None  # nothing changed
+
+
+def test_follower_sees_appended_rows_but_not_a_torn_line(image_run: Path) -> None:
+    follower = RunFollower(image_run, probe_host=False)
+    first = follower.poll()
+    header = (image_run / "metrics.csv").read_text().splitlines()[0].split(",")
+    row = {"step": "610", "epoch": "3", "time": "30.5", "loss_d": "0.7", "loss_g": "0.7"}
+    with open(image_run / "metrics.csv", "a") as handle:
+        handle.write(",".join(row.get(column, "") for column in header) + "\n")
+        handle.write("620,3,31")  # half-written: no newline yet
+    poll = follower.poll()
+    assert poll is not None and poll.metrics.count == first.metrics.count + 1
+    assert poll.metrics.latest["step"] == 610
+    assert first.metrics.count == 60  # the earlier poll is unchanged
+
+
+class _DeadChild:
+    def failure(self) -> str | None:
+        return "gantui train exited with status 2: gantui: error: no such file: /nope"
+
+
+def test_a_child_that_died_before_its_folder_existed_reads_as_failed(tmp_path: Path) -> None:
+    poll = RunFollower(tmp_path / "never-created", handle=_DeadChild(), probe_host=False).poll()
+    assert poll is not None and poll.state == "failed"
+    assert "no such file" in (poll.failure or "")
+
+
+def test_a_folder_that_does_not_exist_yet_is_starting(tmp_path: Path) -> None:
+    poll = RunFollower(tmp_path / "soon", probe_host=False).poll()
+    assert poll is not None and poll.state == "starting" and poll.metrics.count == 0

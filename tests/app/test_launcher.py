@@ -1,0 +1,66 @@
+"""The launcher without training: the data path checked as you type, refusals, opening a run, help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gantui.app.app import GanApp
+from gantui.app.screens.dashboard import DashboardScreen
+from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.launcher import LauncherScreen
+from gantui.app.screens.run_picker import RunPickerScreen
+from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.toy_chart import ToyChart
+
+
+def _app(runs_dir: Path) -> GanApp:
+    return GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.05, probe_host=False)
+
+
+async def _menus(pilot, wait_until) -> LauncherScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, LauncherScreen)
+    await wait_until(pilot, lambda: screen.catalog is not None and screen.preview is not None, what="the menus")
+    return screen
+
+
+async def test_the_data_path_is_checked_as_you_type(runs_dir: Path, wait_until) -> None:
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        await pilot.press("enter", *"imagefolder", "enter")
+        assert screen.dataset == "imagefolder"
+        reason = screen.query_one("#data-reason")
+        assert reason.has_class("-problem") and "needs --data" in str(reason.render())
+        await pilot.press("tab", *"nowhere")  # relative to the working directory, which has none
+        assert reason.has_class("-problem") and "nowhere" in str(reason.render())
+        await pilot.press("f5")
+        assert isinstance(pilot.app.screen, LauncherScreen)  # refused, with the reason as a notification
+        await wait_until(pilot, lambda: any("nowhere" in str(n.message) for n in pilot.app._notifications),
+                         what="the refusal's notification")
+        assert not any(runs_dir.iterdir())
+
+
+async def test_toy_data_previews_as_a_chart(runs_dir: Path, wait_until) -> None:
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        await pilot.press("enter", *"quadratic", "enter")
+        await wait_until(pilot, lambda: screen.preview.dataset == "quadratic", what="the quadratic preview")
+        view = screen.query_one("#preview", SampleView)
+        assert view.values is not None and view.query_one(ToyChart).display
+        assert screen.arch == "curve-mlp"  # the only architecture that fits
+        assert screen.query_one("#loss").value == "bce"  # the tutorial's defaults came with it
+
+
+async def test_open_an_existing_run_and_go_back(runs_dir: Path, image_run: Path, wait_until) -> None:
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        await _menus(pilot, wait_until)
+        await pilot.press("f1")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        await pilot.press("escape", "ctrl+o")
+        assert isinstance(pilot.app.screen, RunPickerScreen)
+        await pilot.press("enter")
+        dashboard = pilot.app.screen
+        assert isinstance(dashboard, DashboardScreen) and dashboard.path == image_run
+        await wait_until(pilot, lambda: dashboard.poll is not None, what="the run")
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, LauncherScreen)
