@@ -121,7 +121,10 @@ def test_sample_export_and_check(tmp_path):
     assert_one_line_error(gantui("sample", run.name, "--out", tmp_path / "x.png", "--label", "11", cwd=tmp_path),
                           "--label")
     assert gantui("export", run, "--out", tmp_path / "g.pt", cwd=tmp_path).returncode == 0
-    assert (tmp_path / "g.pt").stat().st_size > 0
+    loaded = subprocess.run([sys.executable, "-c", "import sys, torch; g = torch.jit.load(sys.argv[1]); "
+                             "print(tuple(g(torch.randn(2, 100), torch.tensor([3, 4])).shape))", tmp_path / "g.pt"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert loaded.stdout.strip() == "(2, 1, 28, 28)", loaded.stderr
     check = gantui("check", "-d", "mnist", "-a", "mlp", "--device", "cpu", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "D real vs noise" in check.stdout and "generator shape" in check.stdout
@@ -161,4 +164,7 @@ def test_sigterm_stops_gracefully_with_a_final_checkpoint(tmp_path):
     assert torch.load(metrics.parent / "checkpoints" / "last.pt", weights_only=True)["step"] == status["step"]
     resumed = gantui("resume", metrics.parent, "--steps", str(status["step"] + 10), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads((metrics.parent / "status.json").read_text())["state"] == "finished"
+    after = json.loads((metrics.parent / "status.json").read_text())
+    assert after["state"] == "finished" and after["started"] == status["started"]
+    steps = [int(line.split(",")[0]) for line in metrics.read_text().splitlines()[1:]]
+    assert steps == sorted(set(steps)) and steps[-1] == status["step"] + 10  # continuous, no step twice

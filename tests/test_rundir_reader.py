@@ -81,7 +81,7 @@ def test_metrics_tail_reads_only_new_complete_rows(run):
         handle.write("20,0,2.0,0.5")  # a torn line: the writer is mid-row
     assert tail.poll() == {}
     with open(path / "metrics.csv", "a") as handle:
-        handle.write(",0.7,0.6,0.4,1,2,1000,,,,5\n")
+        handle.write(",0.7,0.6,0.4,1,2,1000,,,,5,\n")  # skipped_steps empty: no fp16
     second = tail.poll()
     assert list(second["step"]) == [20.0] and second["rss"][0] == 5.0
     assert list(load_metrics(path / "metrics.csv")["step"]) == [10, 20]
@@ -155,3 +155,28 @@ def test_control_file_reaches_a_run_control(tmp_path):
     later = control.RunControl(tmp_path)
     later.poll()
     assert not later.stop_requested
+
+
+def test_a_long_first_read_is_parsed_in_bulk_exactly_like_row_by_row(tmp_path, monkeypatch):
+    """MetricsTail's pandas path (a first read of a long run) keeps the contract of the row-by-row one."""
+    from gantui.engine import reader
+
+    rest = "," * (len(METRIC_COLUMNS) - 5) + "1"  # empty cells, then a last one
+    rows = [f"{i},0,{i / 10},{0.5 + i % 7 / 100},0.7{rest}" for i in range(1, 3001)]
+    rows[10] = "11,0,1.1"  # a short row: dropped
+    rows[20] = f"21,0,x,0.5,0.7{rest}"  # an odd cell: NaN
+    rows[30] = ""  # a blank line: skipped
+    text = ",".join(METRIC_COLUMNS) + "\n" + "\n".join(rows) + "\n3001,0,300.1,0.5"  # a torn last line
+    path = tmp_path / "metrics.csv"
+    path.write_text(text)
+    bulk = MetricsTail(path)
+    fast = bulk.poll()
+    monkeypatch.setattr(reader, "BULK_PARSE_ROWS", 10**9)
+    slow = MetricsTail(path).poll()
+    assert set(fast) == set(slow) == set(METRIC_COLUMNS)
+    for name in METRIC_COLUMNS:
+        assert np.array_equal(fast[name], slow[name], equal_nan=True), name
+    assert fast["step"].size == 2998 and np.isnan(fast["time"][19])
+    with open(path, "a") as handle:  # the torn line completed: the next poll reads just it
+        handle.write(f",0.7{rest}\n")
+    assert bulk.poll()["step"].tolist() == [3001.0]

@@ -1,11 +1,13 @@
-"""The gantui app: the launcher to start runs, the dashboard to watch one.
+"""The gantui app: the runs list (home), the launcher to start runs, dashboards, compare and the explorer.
 
-`run_app` is what the CLI calls: `gantui` opens the launcher, `gantui watch RUN` the dashboard on RUN.
+`run_app` is what the CLI calls: `gantui` opens the runs list (the launcher on top when there are no runs
+yet), `gantui watch RUN` the dashboard on RUN, `gantui compare RUN RUN …` the compare screen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from gantui.app.graphics import resolve_graphics
-from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_thread_run
+from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_resume_process, start_thread_run
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 
@@ -34,7 +36,8 @@ class GanApp(App):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(self, runs_dirs: list[Path] | None = None, watch: Path | None = None, graphics: str = "auto",
-                 *, train_mode: str = "process", poll_interval: float = 0.5, probe_host: bool = True) -> None:
+                 *, train_mode: str = "process", poll_interval: float = 0.5, probe_host: bool = True,
+                 compare: list[Path] | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
@@ -45,14 +48,27 @@ class GanApp(App):
         self.poll_interval = poll_interval
         self.probe_host = probe_host
         self.started_runs: list[RunHandle] = []
+        self.compare = [Path(p) for p in compare] if compare else None
+        self._compare_reader = None
+        if self.compare:  # the first read of long runs is the slow part: start it before the app is up
+            from gantui.app.compare_data import CompareReader
+
+            self._compare_reader = CompareReader(self.compare).prefetch()
+        self.clock = clock  # the runs list's ages (snapshot tests fix it)
+        self.ema: float | None = None  # curve smoothing, shared by the dashboards and compare
 
     def on_mount(self) -> None:
         if self.watch is not None:
             self.push_screen(self.dashboard(self.watch))
-        else:
-            from gantui.app.screens.launcher import LauncherScreen
+            return
+        from gantui.app.screens.runs import RunsScreen
+        from gantui.engine.reader import list_runs
 
-            self.push_screen(LauncherScreen(self.runs_dirs))
+        self.push_screen(RunsScreen(self.runs_dirs))
+        if self.compare is not None:
+            self.open_compare(self.compare)
+        elif not list_runs(self.runs_dirs):  # a first start: straight to the launcher (escape: the list)
+            self.open_launcher()
 
     def dashboard(self, path: Path, handle: RunHandle | None = None, can_go_back: bool = False) -> DashboardScreen:
         return DashboardScreen(path, handle, graphics=self.graphics, poll_interval=self.poll_interval,
@@ -73,6 +89,30 @@ class GanApp(App):
     def open_run(self, path: Path) -> None:
         handle = next((h for h in self.started_runs if h.path == path), None)
         self.push_screen(self.dashboard(path, handle, can_go_back=True))
+
+    def open_launcher(self) -> None:
+        from gantui.app.screens.launcher import LauncherScreen
+
+        self.push_screen(LauncherScreen(self.runs_dirs))
+
+    def open_compare(self, paths: list[Path]) -> None:
+        from gantui.app.screens.compare import CompareScreen
+
+        reader, self._compare_reader = (self._compare_reader, None) if paths == self.compare else (None, None)
+        self.push_screen(CompareScreen(paths, graphics=self.graphics, poll_interval=self.poll_interval,
+                                       reader=reader))
+
+    def open_explorer(self, path: Path) -> None:
+        from gantui.app.screens.explorer import ExplorerScreen
+
+        self.push_screen(ExplorerScreen(path, graphics=self.graphics))
+
+    def resume_run(self, path: Path, steps: int) -> RunHandle:
+        """`gantui resume RUN --steps N` as a child in its own session, and its dashboard."""
+        handle = start_resume_process(path, steps, self.runs_dirs[0])
+        self.started_runs.append(handle)
+        self.push_screen(self.dashboard(path, handle, can_go_back=True))
+        return handle
 
     def live_runs(self) -> list[RunHandle]:
         """Runs this app started that are still training."""
@@ -139,6 +179,7 @@ def _alive(handle: RunHandle) -> bool:
     return thread is not None and thread.is_alive()
 
 
-def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto") -> None:
-    """The CLI's entry: the launcher, or the dashboard on `watch`."""
-    GanApp(runs_dirs, watch=watch, graphics=graphics).run()
+def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto",
+            compare: list[Path] | None = None) -> None:
+    """The CLI's entry: the runs list, the dashboard on `watch`, or compare on `compare`."""
+    GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare).run()

@@ -17,6 +17,7 @@ from gantui.app.hostinfo import HostProbe, HostReading
 from gantui.engine.reader import EventsTail, MetricsTail, effective_state, read_json, sample_steps
 
 MAX_EVENTS = 200  # the events pane shows the latest; older ones stay in events.jsonl
+MAX_EVALS = 500  # the quality pane's FID trend keeps the latest evaluations; older ones stay in eval.csv
 
 
 class FailureSource(Protocol):
@@ -33,6 +34,7 @@ class RunPoll:
     state: str = "starting"
     metrics: MetricsFrame = field(default_factory=MetricsFrame)
     events: tuple[dict[str, Any], ...] = ()
+    evals: tuple[dict[str, float], ...] = ()  # eval.csv rows (step, fid, coverage, …), oldest first
     sample_steps: tuple[int, ...] = ()
     samples_stamp: float = 0.0  # changes whenever the latest snapshot changes
     host: HostReading | None = None
@@ -63,10 +65,12 @@ class RunFollower:
         self.history = MetricsHistory(capacity)
         self.metrics_tail = MetricsTail(self.path / "metrics.csv")
         self.events_tail = EventsTail(self.path / "events.jsonl")
+        self.eval_tail = MetricsTail(self.path / "eval.csv")
         self.probe = HostProbe() if probe_host else None
         self._last: RunPoll | None = None
         self._config: dict[str, Any] = {}
         self._events: tuple[dict[str, Any], ...] = ()
+        self._evals: tuple[dict[str, float], ...] = ()
         self._samples_mtime = -1.0
         self._sample_steps: tuple[int, ...] = ()
         self._samples_stamp = 0.0
@@ -83,6 +87,7 @@ class RunFollower:
         new_events = self.events_tail.poll()
         if new_events:
             self._events = (self._events + tuple(new_events))[-MAX_EVENTS:]
+        self._refresh_evals()
         self._refresh_samples()
         failure = self.handle.failure() if self.handle is not None else None
         state = effective_state(status) if status else ("failed" if failure else "starting")
@@ -94,13 +99,26 @@ class RunFollower:
             path=self.path, config=self._config, status=status, state=state,
             metrics=self.history.frame() if previous is None or columns or self.metrics_tail.reset
             else previous.metrics,
-            events=self._events, sample_steps=self._sample_steps, samples_stamp=self._samples_stamp,
+            events=self._events, evals=self._evals, sample_steps=self._sample_steps,
+            samples_stamp=self._samples_stamp,
             host=host, failure=failure,
         )
         self._last = poll
         if previous is not None and _same(previous, poll):
             return None
         return poll
+
+    def _refresh_evals(self) -> None:
+        """New eval.csv rows only (a second MetricsTail); a resume that rewrote the file starts over."""
+        columns = self.eval_tail.poll()
+        if self.eval_tail.reset:
+            self._evals = ()
+        if not columns:
+            return
+        names = list(columns)
+        rows = tuple({name: float(columns[name][index]) for name in names}
+                     for index in range(len(columns[names[0]])))
+        self._evals = (self._evals + rows)[-MAX_EVALS:]
 
     def _refresh_samples(self) -> None:
         folder = self.path / "samples"
@@ -130,6 +148,6 @@ def _latest_mtime(folder: Path) -> float:
 
 def _same(a: RunPoll, b: RunPoll) -> bool:
     return (a.status == b.status and a.state == b.state and a.metrics.version == b.metrics.version
-            and a.events is b.events and a.sample_steps == b.sample_steps
+            and a.events is b.events and a.evals is b.evals and a.sample_steps == b.sample_steps
             and a.samples_stamp == b.samples_stamp and a.host == b.host and a.failure == b.failure
             and a.config == b.config)

@@ -68,7 +68,8 @@ class ProcessRun(WatchedRun):
             return None
         lines = _tail(self.log_path)
         reason = lines[-1] if lines else "no output"
-        return f"gantui train exited with status {code}: {reason}"
+        verb = "resume" if "resume" in getattr(self.process, "args", ())[3:4] else "train"
+        return f"gantui {verb} exited with status {code}: {reason}"
 
     def command(self, name: str) -> None:
         if not self.path.is_dir():  # still loading data: the folder comes once everything checked out
@@ -166,6 +167,23 @@ def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             train_command(config, path), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True,
+        )
+    return ProcessRun(path, process, log_path)
+
+
+def resume_command(path: Path, steps: int) -> list[str]:
+    return [sys.executable, "-m", "gantui", "resume", str(path), "--steps", str(steps), "--plain"]
+
+
+def start_resume_process(path: Path, steps: int, runs_dir: Path) -> ProcessRun:
+    """Start `gantui resume PATH --steps N` detached, like a new run; it appends to the same folder."""
+    path = Path(path)
+    log_path = Path(runs_dir) / LOG_FOLDER / f"{path.name}.resume.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            resume_command(path, steps), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True,
         )
     return ProcessRun(path, process, log_path)

@@ -76,3 +76,35 @@ class PreviewLoaded(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, PreviewLoaded)
+
+
+class RunsListed(Message):
+    """The runs list's scanner read every runs folder again (a tuple of RunRow); newer replaces older."""
+
+    def __init__(self, rows: tuple[Any, ...]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunsListed)
+
+
+class CompareLoaded(Message):
+    """The compare screen's reader polled its runs (a tuple of CompareRun); newer replaces older."""
+
+    def __init__(self, runs: tuple[Any, ...]) -> None:
+        super().__init__()
+        self.runs = runs
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CompareLoaded)
+
+
+class ExplorerRendered(Message):
+    """The latent explorer's worker drew its strips: {name: uint8 picture}, or why it could not."""
+
+    def __init__(self, strips: dict[str, Any], caption: str = "", error: str | None = None) -> None:
+        super().__init__()
+        self.strips = strips
+        self.caption = caption
+        self.error = error

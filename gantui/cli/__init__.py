@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ EXIT_USAGE = 2
 
 DESCRIPTION = """Train GANs with PyTorch and watch them learn, live, in the terminal.
 
-With no command, opens the app (launcher and dashboards). Runs live in folders under --runs-dir
+With no command, opens the app (runs list, launcher, dashboards, compare). Runs live in folders under --runs-dir
 (default ./runs); any run folder, live or finished, can be opened from any terminal."""
 
 EPILOG = """examples:
@@ -23,6 +24,7 @@ EPILOG = """examples:
   gantui train --dataset hdf5 --data celeba.h5 --arch conv --steps 500
   gantui runs
   gantui watch                 # the newest live run
+  gantui compare RUN RUN       # curves, samples and configuration side by side
   gantui sample RUN -n 32 --out grid.png
 """
 
@@ -55,14 +57,17 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument("--latent-dim", type=int, help="size of the generator's input z")
     hyper.add_argument("--latent", choices=["normal", "uniform", "fixed"], help="how z is drawn")
     hyper.add_argument("--seed", type=int, help="random seed (default 0): same seed, same run on CPU")
-    hyper.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (default off)")
+    hyper.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"],
+                       help="mixed precision (default auto: bf16 on a GPU that has it, else off)")
+    hyper.add_argument("--compile", action="store_true", default=None,
+                       help="torch.compile the networks (slow start; falls back to eager if it fails)")
     where = parser.add_argument_group("where and how often")
     where.add_argument("--device", help="auto, cpu, cuda, cuda:K or mps (default auto)")
     where.add_argument("--log-every", type=int, help="steps per metrics row (default 10)")
     where.add_argument("--sample-every", type=int, help="steps per sample grid (default 200)")
     where.add_argument("--sample-count", type=int, help="images in the fixed-latent sample grid (default 64)")
     where.add_argument("--checkpoint-every", type=int, help="steps per checkpoint (default 1000)")
-    where.add_argument("--eval-every", type=int, help="steps per quality evaluation (0: off)")
+    where.add_argument("--eval-every", type=int, help="steps per quality evaluation (default 500 for pictures; 0: off)")
     where.add_argument("--runs-dir", help="folder holding run folders (default ./runs)")
     where.add_argument("--name", help="suffix for the run folder's name")
 
@@ -93,6 +98,11 @@ def build_parser() -> Parser:
     watch.add_argument("run", nargs="?", help="run folder or name")
     watch.add_argument("--runs-dir", action="append")
     watch.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto")
+
+    compare = commands.add_parser("compare", help="compare 2 to 8 runs side by side (curves, samples, config)")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders or names")
+    compare.add_argument("--runs-dir", action="append")
+    compare.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto")
 
     resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder or name")
@@ -128,13 +138,17 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: parse, dispatch, turn UserError into one line and exit status 2."""
+    # Idle OpenMP threads spin briefly, then sleep (read when torch loads): torch's long default spin starves
+    # training when other processes share the cores; sleeping at once slows small models (BENCHMARKS.md, 2).
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "1000")
     from gantui.cli import commands
 
     try:
         args = build_parser().parse_args(argv)
         handler = {
             None: commands.app, "train": commands.train, "check": commands.check, "runs": commands.runs,
-            "watch": commands.watch, "resume": commands.resume, "sample": commands.sample,
+            "watch": commands.watch, "compare": commands.compare, "resume": commands.resume, "sample": commands.sample,
             "export": commands.export, "pack-h5": commands.pack_h5, "datasets": commands.datasets,
             "archs": commands.archs,
         }[args.command]

@@ -16,7 +16,7 @@ from gantui.engine.errors import UserError
 
 TRAIN_OPTIONS = (
     "data", "download", "image_size", "loss", "optimizer", "lr", "betas", "batch_size", "epochs", "steps",
-    "latent_dim", "latent", "seed", "amp", "device", "log_every", "sample_every", "sample_count",
+    "latent_dim", "latent", "seed", "amp", "compile", "device", "log_every", "sample_every", "sample_count",
     "checkpoint_every", "eval_every", "runs_dir", "name",
 )
 
@@ -155,6 +155,23 @@ def watch(args: argparse.Namespace) -> int:
             raise UserError(f"no live run in {', '.join(map(str, dirs))}; name one: gantui watch RUN")
         path = live[0].path
     run_app(dirs, watch=path, graphics=args.graphics)
+    return 0
+
+
+COMPARE_RUNS = (2, 8)
+
+
+def compare(args: argparse.Namespace) -> int:
+    from gantui.app.app import run_app
+
+    low, high = COMPARE_RUNS
+    if not low <= len(args.runs) <= high:
+        raise UserError(f"compare takes {low} to {high} runs (got {len(args.runs)})")
+    paths = [find_run(ref, args.runs_dir) for ref in args.runs]
+    repeated = sorted({p.name for p in paths if paths.count(p) > 1})
+    if repeated:
+        raise UserError(f"the same run twice: {', '.join(repeated)}")
+    run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths)
     return 0
 
 

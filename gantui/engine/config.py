@@ -13,7 +13,7 @@ from gantui.engine.errors import UserError
 LOSSES = ("bce", "mse", "hinge", "wgan-gp")
 OPTIMIZERS = ("adam", "sgd")
 LATENTS = ("normal", "uniform", "fixed")
-AMP_MODES = ("off", "bf16", "fp16")
+AMP_MODES = ("auto", "off", "bf16", "fp16")  # auto: bf16 on a GPU that has it, else off
 # Data whose picture size is a free choice: the architecture's size applies unless --image-size is given.
 FREE_SIZE_DATASETS = ("imagefolder", "hdf5", "shapes")
 
@@ -41,7 +41,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     eval_every: int = 0  # 0: no quality evaluation
     sample_count: int = 64  # images in the fixed-latent preview grid
-    amp: str = "off"
+    amp: str = "auto"  # mixed precision, resolved per device when training starts
+    compile: bool = False  # torch.compile the networks (falls back to eager when it fails)
     runs_dir: str = "runs"
     name: str | None = None
 
@@ -98,6 +99,11 @@ def resolve_config(dataset: str | None = None, arch: str | None = None, **option
     }
     if dataset not in FREE_SIZE_DATASETS:  # fixed-size data is only resized when the user asks
         values["image_size"] = None
+    if "eval_every" not in given:  # quality evaluation: on for pictures, off for the toy vectors
+        from gantui.engine.data import DATASETS
+        from gantui.engine.quality.tracker import default_eval_every
+
+        values["eval_every"] = default_eval_every(DATASETS[dataset].kind) if dataset in DATASETS else 0
     values.update(given)
     if values.get("runs_dir") is not None:
         values["runs_dir"] = str(values["runs_dir"])
@@ -163,7 +169,7 @@ def _positive(option: str, value: int) -> None:
 def config_to_args(config: TrainConfig) -> list[str]:
     """The `gantui train` options that reproduce `config` (for starting a run in a child process)."""
     args = ["--dataset", config.dataset, "--arch", config.arch]
-    skip = {"dataset", "arch", "download"}
+    skip = {"dataset", "arch", "download", "compile"}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         if field.name in skip or value is None:
@@ -175,4 +181,6 @@ def config_to_args(config: TrainConfig) -> list[str]:
             args += [option, str(value)]
     if config.download:
         args.append("--download")
+    if config.compile:
+        args.append("--compile")
     return args

@@ -13,7 +13,12 @@ import numpy as np
 # The metrics.csv columns, in order. Memory in bytes; None (an empty cell) where not applicable.
 METRIC_COLUMNS: tuple[str, ...] = (
     "step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
-    "samples_per_s", "mem_allocated", "mem_reserved", "mem_peak", "rss",
+    "samples_per_s", "mem_allocated", "mem_reserved", "mem_peak", "rss", "skipped_steps",
+)
+# The eval.csv columns, in order (the quality metrics of gantui.engine.quality); empty where not applicable.
+EVAL_COLUMNS: tuple[str, ...] = (
+    "step", "fid", "kid", "inception_score", "coverage", "kl_uniform", "diversity", "duplicate_rate",
+    "cond_accuracy", "time", "eval_seconds",
 )
 
 
@@ -49,9 +54,40 @@ class MetricsLogged:
     mem_peak: int | None
     rss: int | None
     total_steps: int = 0
+    skipped_steps: int | None = None  # fp16: steps the GradScaler skipped (inf/NaN gradients)
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in METRIC_COLUMNS}
+
+
+@dataclass(frozen=True)
+class EvalLogged:
+    """One quality evaluation of the generator (see gantui.engine.quality); None where a metric does not apply."""
+
+    step: int
+    time: float  # seconds of training since the run began, as in MetricsLogged
+    eval_seconds: float  # what this evaluation cost
+    fid: float | None = None
+    kid: float | None = None
+    inception_score: float | None = None
+    coverage: float | None = None  # fraction of the classes holding at least 2% of the samples
+    kl_uniform: float | None = None
+    diversity: float | None = None  # mean pairwise distance of generated samples / of real ones
+    duplicate_rate: float | None = None
+    cond_accuracy: float | None = None
+    class_histogram: tuple[float, ...] = ()  # share of the generated samples the classifier puts in each class
+    num_classes: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in EVAL_COLUMNS}
+
+
+@dataclass(frozen=True)
+class AlarmStatus:
+    """The alarms active now (their messages, oldest first), replacing the previous set; empty when all clear."""
+
+    step: int
+    active: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +139,8 @@ class RunEnded:
     generator_path: str | None = None
 
 
-Event = RunStarted | MetricsLogged | SampleGrid | SampleValues | CheckpointSaved | Notice | StateChanged | RunEnded
+Event = (RunStarted | MetricsLogged | EvalLogged | AlarmStatus | SampleGrid | SampleValues | CheckpointSaved | Notice
+         | StateChanged | RunEnded)
 
 
 class Sink(Protocol):

@@ -69,20 +69,58 @@ def generate(loaded: LoadedGenerator, count: int, seed: int = 0, label: int | No
             raise UserError(f"--label must be in 0..{(info.num_classes or 1) - 1} (got {label})")
     device = next(loaded.generator.parameters()).device
     if latent is None:
-        rng = torch.Generator().manual_seed(seed)
-        shape = (count, config.latent_dim)
-        if config.latent == "fixed":
-            latent = torch.full(shape, 0.5)
-        elif config.latent == "uniform":
-            latent = torch.rand(shape, generator=rng)
-        else:
-            latent = torch.randn(shape, generator=rng)
+        latent = seed_latent(loaded, seed, count)
     labels = None
     if loaded.arch.conditional:
         labels = torch.full((count,), label) if label is not None else torch.arange(count) % info.num_classes
         labels = labels.to(device)
     with torch.no_grad():
         return loaded.generator(latent.to(device), labels).float().cpu()
+
+
+def seed_latent(loaded: LoadedGenerator, seed: int, count: int = 1) -> torch.Tensor:
+    """The latent batch drawn from `seed` the way the run draws z (normal, uniform or fixed)."""
+    config = loaded.config
+    rng = torch.Generator().manual_seed(seed)
+    shape = (count, config.latent_dim)
+    if config.latent == "fixed":
+        return torch.full(shape, 0.5)
+    if config.latent == "uniform":
+        return torch.rand(shape, generator=rng)
+    return torch.randn(shape, generator=rng)
+
+
+def render(loaded: LoadedGenerator, latent: torch.Tensor, label: int | None = None,
+           labels: torch.Tensor | None = None) -> np.ndarray:
+    """One picture of G(latent) in a row (a column of rows for toy vectors), every image of class `label`."""
+    device = next(loaded.generator.parameters()).device
+    if loaded.arch.conditional and labels is None:
+        labels = torch.full((latent.shape[0],), label or 0)
+    with torch.no_grad():
+        output = loaded.generator(latent.to(device), None if labels is None else labels.to(device)).float().cpu()
+    return picture(output, loaded, columns=latent.shape[0])
+
+
+def interpolation_strip(loaded: LoadedGenerator, seed_a: int, seed_b: int, steps: int = 8,
+                        label: int | None = None) -> np.ndarray:
+    """G along the straight line from seed a's latent to seed b's, `steps` images, a first and b last."""
+    a, b = seed_latent(loaded, seed_a), seed_latent(loaded, seed_b)
+    weights = torch.linspace(0, 1, max(steps, 2)).unsqueeze(1)
+    return render(loaded, (1 - weights) * a + weights * b, label)
+
+
+def arithmetic_strip(loaded: LoadedGenerator, seed_a: int, seed_b: int, label: int | None = None) -> np.ndarray:
+    """Seed arithmetic, as the tutorial plays with it: G(a), G(b), G(a + b), G(a − b)."""
+    a, b = seed_latent(loaded, seed_a), seed_latent(loaded, seed_b)
+    return render(loaded, torch.cat((a, b, a + b, a - b)), label)
+
+
+def class_strip(loaded: LoadedGenerator, seed: int) -> np.ndarray:
+    """The same latent rendered as every class of a conditional model."""
+    classes = loaded.info.num_classes or 0
+    if not loaded.arch.conditional or classes < 1:
+        raise UserError(f"{loaded.config.arch} is not conditional: it has no classes to choose")
+    return render(loaded, seed_latent(loaded, seed).repeat(classes, 1), labels=torch.arange(classes))
 
 
 def picture(output: torch.Tensor, loaded: LoadedGenerator, columns: int | None = None) -> np.ndarray:

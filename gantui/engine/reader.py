@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gantui.engine.events import METRIC_COLUMNS
+from gantui.engine.events import EVAL_COLUMNS, METRIC_COLUMNS
 
 HEARTBEAT_STALE_S = 60.0  # a live state with no heartbeat for this long reads as "lost"
 LIVE_STATES = ("running", "paused")
+BULK_PARSE_ROWS = 2000  # from this many new rows on, MetricsTail parses with pandas (much faster)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -184,10 +185,14 @@ class MetricsTail:
         if end < 0:
             return {}
         self.offset += end + 1
-        lines = chunk[: end + 1].decode("utf-8", errors="replace").splitlines()
-        if not self.columns and lines:
-            self.columns = lines.pop(0).strip().split(",")
-        rows = [line.split(",") for line in lines if line.strip()]
+        body = chunk[: end + 1]
+        if not self.columns:
+            first = body.find(b"\n")
+            self.columns = body[:first].decode("utf-8", errors="replace").strip().split(",")
+            body = body[first + 1:]
+        if body.count(b"\n") >= BULK_PARSE_ROWS:
+            return _parse_bulk(body, self.columns)  # a first read of a long run: pandas, not cell by cell
+        rows = [line.split(",") for line in body.decode("utf-8", errors="replace").splitlines() if line.strip()]
         width = len(self.columns)
         rows = [row for row in rows if len(row) == width]
         if not rows:
@@ -196,20 +201,43 @@ class MetricsTail:
         return {name: table[:, index] for index, name in enumerate(self.columns)}
 
 
-def load_metrics(path: Path) -> pd.DataFrame:
+def _parse_bulk(body: bytes, columns: list[str]) -> dict[str, np.ndarray]:
+    """Rows of the right width parsed by pandas' C reader; odd cells become NaN as in _parse_cell."""
+    import io
+
+    if body.count(b",") != (len(columns) - 1) * body.count(b"\n"):  # some line is short, long or blank
+        text = np.frombuffer(body, dtype=np.uint8)
+        newlines = np.flatnonzero(text == ord("\n"))
+        starts = np.concatenate(([0], newlines[:-1] + 1))
+        commas = np.diff(np.searchsorted(np.flatnonzero(text == ord(",")), np.concatenate(([-1], newlines))))
+        good = commas == len(columns) - 1
+        body = b"".join(body[start:stop + 1] for start, stop in zip(starts[good], newlines[good], strict=True))
+    if not body.strip():
+        return {}
+    frame = pd.read_csv(io.BytesIO(body), header=None, names=columns, keep_default_na=False, na_values=[""],
+                        low_memory=False)
+    return {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64) for name in columns}
+
+
+def load_metrics(path: Path, columns: tuple[str, ...] = METRIC_COLUMNS) -> pd.DataFrame:
     """The whole metrics.csv as a DataFrame (a torn last line dropped); empty frame when absent."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError:
-        return pd.DataFrame(columns=list(METRIC_COLUMNS))
+        return pd.DataFrame(columns=list(columns))
     end = raw.rfind(b"\n")
     if end < 0:
-        return pd.DataFrame(columns=list(METRIC_COLUMNS))
+        return pd.DataFrame(columns=list(columns))
     import io
 
     frame = pd.read_csv(io.BytesIO(raw[: end + 1]), on_bad_lines="skip")
     return frame.apply(pd.to_numeric, errors="coerce")
+
+
+def load_eval(path: Path) -> pd.DataFrame:
+    """The whole eval.csv (quality metrics per evaluation step) like `load_metrics`; empty cells are NaN."""
+    return load_metrics(path, EVAL_COLUMNS)
 
 
 # ---- events -------------------------------------------------------------------------------------------

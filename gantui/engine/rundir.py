@@ -1,7 +1,7 @@
 """The run directory as a sink: everything a run reports lands in files other processes can read.
 
-Layout (SPEC section 3): config.json, status.json, metrics.csv, events.jsonl, samples/, checkpoints/,
-generator.pt. Status and pictures are replaced atomically; metrics and events are append-only.
+Layout (SPEC section 3): config.json, status.json, metrics.csv, eval.csv, events.jsonl, samples/, checkpoints/,
+generator.pt. Status and pictures are replaced atomically; metrics, evaluations and events are append-only.
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from PIL import Image
 
 from gantui.engine.atomic import write_atomic, write_json_atomic
 from gantui.engine.events import (
+    EVAL_COLUMNS,
     METRIC_COLUMNS,
+    AlarmStatus,
     CheckpointSaved,
+    EvalLogged,
     Event,
     MetricsLogged,
     Notice,
@@ -87,19 +90,26 @@ class RunDir:
             handle.write(json.dumps(record) + "\n")
 
     def append_metrics(self, row: dict[str, Any]) -> None:
-        path = self.path / "metrics.csv"
+        self._append_row("metrics.csv", METRIC_COLUMNS, row)
+
+    def append_eval(self, row: dict[str, Any]) -> None:
+        self._append_row("eval.csv", EVAL_COLUMNS, row)
+
+    def _append_row(self, name: str, columns: tuple[str, ...], row: dict[str, Any]) -> None:
+        """One CSV row (empty cells for None), the header first when the file is new."""
+        path = self.path / name
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         with self._lock:
             if not path.exists() or path.stat().st_size == 0:
-                writer.writerow(METRIC_COLUMNS)
-            writer.writerow(["" if row.get(c) is None else _format(row[c]) for c in METRIC_COLUMNS])
+                writer.writerow(columns)
+            writer.writerow(["" if row.get(c) is None else _format(row[c]) for c in columns])
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(buffer.getvalue())
 
-    def truncate_metrics_after(self, step: int) -> None:
-        """On resume: drop rows logged after the checkpoint, so steps never repeat."""
-        path = self.path / "metrics.csv"
+    def truncate_metrics_after(self, step: int, name: str = "metrics.csv") -> None:
+        """On resume: drop rows logged after the checkpoint, so steps never repeat (metrics.csv or eval.csv)."""
+        path = self.path / name
         if not path.exists():
             return
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -143,24 +153,41 @@ class RunDirSink:
         self.run = run_dir
         self.world_size = world_size
 
+    def _started(self, resumed: bool) -> float:
+        """When the run first began: a resume keeps the original time, so ages and wall clocks stay true."""
+        if resumed:
+            from gantui.engine.reader import read_json
+
+            earlier = read_json(self.run.path / "status.json").get("started")
+            if isinstance(earlier, (int, float)):
+                return float(earlier)
+        return time.time()
+
     def handle(self, event: Event) -> None:
         run = self.run
         if isinstance(event, RunStarted):
             write_json_atomic(run.path / "config.json", event.config)
             if event.resumed:
                 run.truncate_metrics_after(event.step)
+                run.truncate_metrics_after(event.step, "eval.csv")
             run.update_status(
                 state="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
                 device_name=event.device_name, world_size=self.world_size, step=event.step,
                 epoch=event.step // max(event.steps_per_epoch, 1), total_steps=event.total_steps,
                 steps_per_epoch=event.steps_per_epoch, params_g=event.params_g, params_d=event.params_d,
-                started=time.time(), message="",
+                started=self._started(event.resumed), message="",
             )
             run.append_event("start", step=event.step, resumed=event.resumed, device=event.device)
         elif isinstance(event, MetricsLogged):
             run.append_metrics(event.row())
             run.update_status(step=event.step, epoch=event.epoch, samples_per_s=event.samples_per_s,
                               loss_d=event.loss_d, loss_g=event.loss_g, elapsed=event.time)
+        elif isinstance(event, EvalLogged):
+            run.append_eval(event.row())
+            run.update_status(quality={**event.row(), "class_histogram": list(event.class_histogram),
+                                       "num_classes": event.num_classes})
+        elif isinstance(event, AlarmStatus):
+            run.update_status(alarm=event.active[-1] if event.active else "", alarms=list(event.active))
         elif isinstance(event, SampleGrid):
             run.write_sample_grid(event.step, event.image)
         elif isinstance(event, SampleValues):

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 
 from gantui.engine import losses
+from gantui.engine.acceleration import AUTOCAST_DTYPES, compile_module, make_optimizer, resolve_amp, tune_for_device
+from gantui.engine.background import BackgroundSink
 from gantui.engine.checkpoint import load_checkpoint, save_checkpoint
 from gantui.engine.config import TrainConfig
 from gantui.engine.control import RunControl
@@ -135,14 +137,26 @@ class Trainer:
         self.run, self.config, self.control = run, run.config, control
         self.device = run.device
         self.rundir = RunDir(run.path)
-        self.events = FanOut(RunDirSink(self.rundir), *sinks)
+        self.writer = BackgroundSink(RunDirSink(self.rundir))  # fsync'd status and PNGs off the training thread
+        self.events = FanOut(self.writer, *sinks)
         self.generator, self.discriminator = run.generator, run.discriminator
         self.info = run.source.info
         config = self.config
+        tune_for_device((self.generator, self.discriminator), self.device)
         self.optimizer_g = _optimizer(config, self.generator)
         self.optimizer_d = _optimizer(config, self.discriminator)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.amp == "fp16")
-        self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp)
+        self.amp = resolve_amp(config.amp, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp == "fp16")  # one for both networks
+        self.autocast_dtype = AUTOCAST_DTYPES.get(self.amp)
+        self.zero = torch.zeros((), device=self.device)
+        self.pending_notices: list[str] = []
+        self.forward_g, self.forward_d = self.generator, self.discriminator  # what train_step calls
+        if config.compile:
+            self.forward_g = compile_module(self.generator, self._compile_failed)
+            if self.forward_g is not self.generator:  # one refusal, one warning
+                self.forward_d = compile_module(self.discriminator, self._compile_failed)
+        self.compile_pending = self.forward_g is not self.generator  # the first step proves it compiles
+        self.interval_end = 0.0
         torch.manual_seed(config.seed)
         self.data_rng = torch.Generator().manual_seed(config.seed)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
@@ -173,8 +187,9 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None, measure_norms: bool) -> torch.Tensor:
-        """One D update then one G update; returns [loss_d, loss_g, d_real, d_fake, norm_d, norm_g] on device."""
-        config, G, D = self.config, self.generator, self.discriminator
+        """One D update then one G update; returns [loss_d, loss_g, d_real, d_fake, norm_d, norm_g, skipped]
+        on the device (no host sync)."""
+        config, G, D = self.config, self.forward_g, self.forward_d
         batch = real.shape[0]
         z = self.latent(batch)
         fake_labels = None
@@ -192,7 +207,7 @@ class Trainer:
             loss_d = losses.discriminator_loss(config.loss, logits_real, logits_fake, real=real,
                                                fake=fake.detach(), discriminator=D, labels=labels)
         self.scaler.scale(loss_d).backward()
-        norm_d = self._grad_norm(D) if measure_norms else torch.zeros((), device=self.device)
+        norm_d = self._grad_norm(self.discriminator) if measure_norms else self.zero
         self.scaler.step(self.optimizer_d)
 
         # G phase: generated samples should fool D.
@@ -200,15 +215,15 @@ class Trainer:
         with self.autocast():
             loss_g = losses.generator_loss(config.loss, D(fake, fake_labels))
         self.scaler.scale(loss_g).backward()
-        norm_g = self._grad_norm(G) if measure_norms else torch.zeros((), device=self.device)
+        norm_g = self._grad_norm(self.generator) if measure_norms else self.zero
         self.scaler.step(self.optimizer_g)
-        self.scaler.update()
+        skipped = self._update_scaler()
 
         with torch.no_grad():
             d_real = losses.probability(config.loss, logits_real.float()).mean()
             d_fake = losses.probability(config.loss, logits_fake.float()).mean()
             return torch.stack([loss_d.detach().float(), loss_g.detach().float(), d_real, d_fake,
-                                norm_d.float(), norm_g.float()])
+                                norm_d.float(), norm_g.float(), skipped])
 
     def _grad_norm(self, module: nn.Module) -> torch.Tensor:
         grads = [p.grad for p in module.parameters() if p.grad is not None]
@@ -218,17 +233,52 @@ class Trainer:
             self.scaler.unscale_(self.optimizer_d if module is self.discriminator else self.optimizer_g)
         return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
 
+    def _update_scaler(self) -> torch.Tensor:
+        """scaler.update(); on the device, 1.0 when it lowered the scale (inf/NaN gradients: step skipped)."""
+        if not self.scaler.is_enabled():
+            return self.zero
+        before = self.scaler._scale.clone()  # the public get_scale() would sync the device every step
+        self.scaler.update()
+        return (self.scaler._scale < before).float().reshape(())
+
+    def step_once(self, real: torch.Tensor, labels: torch.Tensor | None, measure_norms: bool) -> torch.Tensor:
+        """train_step, except that a compiled model failing on its first step falls back to eager."""
+        if not self.compile_pending:
+            return self.train_step(real, labels, measure_norms)
+        try:
+            values = self.train_step(real, labels, measure_norms)
+        except Exception as error:  # compiling happens in the first calls; redoing step 1 eagerly is harmless
+            self._compile_failed(error)
+            self.forward_g, self.forward_d = self.generator, self.discriminator
+            self.optimizer_d.zero_grad(set_to_none=True)
+            self.optimizer_g.zero_grad(set_to_none=True)
+            values = self.train_step(real, labels, measure_norms)
+            self._emit_pending_notices()
+        self.compile_pending = False
+        return values
+
+    def _compile_failed(self, error: Exception) -> None:
+        first = (str(error).strip().splitlines() or [""])[0][:200]
+        self.pending_notices.append(f"--compile failed ({type(error).__name__}: {first}); training without it")
+
+    def _emit_pending_notices(self) -> None:
+        for message in self.pending_notices:
+            self.events.handle(Notice("warning", message, self.step))
+        self.pending_notices.clear()
+
     # ---- the loop -----------------------------------------------------------------------------------------
     def run_loop(self) -> str:
         run, config = self.run, self.config
         total, per_epoch = run.total_steps, run.steps_per_epoch
         self.events.handle(RunStarted(
-            config={**config.to_dict(), "data_info": dataclasses.asdict(self.info)}, device=str(self.device),
+            config={**config.to_dict(), "data_info": dataclasses.asdict(self.info), "precision": self.amp},
+            device=str(self.device),
             device_name=device_name(self.device), step=self.step, total_steps=total, steps_per_epoch=per_epoch,
             params_g=count_parameters(self.generator), params_d=count_parameters(self.discriminator),
             resumed=run.checkpoint is not None))
         for warning in run.warnings:
             self.events.handle(Notice("warning", warning, self.step))
+        self._emit_pending_notices()
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
         heartbeat = _Heartbeat(self.rundir)
@@ -240,7 +290,7 @@ class Trainer:
 
     def _loop(self, total: int) -> str:
         config, control = self.config, self.control
-        accumulated = torch.zeros(6, device=self.device)
+        accumulated = torch.zeros(7, device=self.device)
         interval_steps, interval_samples = 0, 0
         interval_start = time.perf_counter()
         if self.step == 0:
@@ -265,7 +315,7 @@ class Trainer:
                 self.step += 1
                 self.batch_in_epoch += 1
                 is_log_step = self.step % config.log_every == 0 or self.step == total
-                accumulated += self.train_step(real, labels, measure_norms=is_log_step)
+                accumulated += self.step_once(real, labels, measure_norms=is_log_step)
                 interval_steps += 1
                 interval_samples += real.shape[0]
                 if is_log_step:
@@ -273,7 +323,7 @@ class Trainer:
                     if not ok:
                         return "diverged"
                     accumulated.zero_()
-                    interval_steps, interval_samples, interval_start = 0, 0, time.perf_counter()
+                    interval_steps, interval_samples, interval_start = 0, 0, self.interval_end
                 if self.quality.due(self.step, total):
                     interval_start += self.evaluate(accumulated, interval_start)  # kept out of samples_per_s
                 if self.step % config.checkpoint_every == 0 and self.step != total:
@@ -320,8 +370,9 @@ class Trainer:
         """Report the interval's means (the one device sync of the interval); False when they diverged."""
         values = accumulated.tolist()  # the sync point
         loss_d, loss_g, d_real, d_fake = (value / steps for value in values[:4])
-        norm_d, norm_g = values[4:]  # measured on the interval's last step only
-        seconds = time.perf_counter() - start
+        norm_d, norm_g = values[4:6]  # measured on the interval's last step only
+        self.interval_end = time.perf_counter()  # the next interval starts here: reporting counts as training
+        seconds = self.interval_end - start
         self.elapsed += seconds
         if not all(math.isfinite(v) for v in (loss_d, loss_g)):
             self._diverged(loss_d, loss_g)
@@ -331,7 +382,8 @@ class Trainer:
             step=self.step, epoch=self.epoch, time=round(self.elapsed, 3), loss_d=loss_d, loss_g=loss_g,
             d_real=d_real, d_fake=d_fake, grad_norm_d=norm_d, grad_norm_g=norm_g,
             samples_per_s=samples / seconds if seconds > 0 else 0.0, mem_allocated=allocated,
-            mem_reserved=reserved, mem_peak=peak, rss=rss, total_steps=self.run.total_steps)
+            mem_reserved=reserved, mem_peak=peak, rss=rss, total_steps=self.run.total_steps,
+            skipped_steps=round(values[6]) if self.scaler.is_enabled() else None)
         self.events.handle(metrics)
         self.quality.observe_metrics(metrics)
         return True
@@ -413,9 +465,7 @@ class Trainer:
 
 
 def _optimizer(config: TrainConfig, module: nn.Module) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(module.parameters(), lr=config.lr)
-    return torch.optim.Adam(module.parameters(), lr=config.lr, betas=config.betas)
+    return make_optimizer(config.optimizer, module, config.lr, config.betas)
 
 
 class _Heartbeat:
@@ -455,6 +505,9 @@ def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: 
             trainer.events.handle(Notice("error", message, trainer.step))
             trainer.events.handle(RunEnded("failed", trainer.step, trainer.epoch, message))
         raise TrainingFailed(message) from error
+    finally:
+        with contextlib.suppress(Exception):  # errors were reported above; the files must still be complete
+            trainer.writer.close()
 
 
 class TrainingFailed(Exception):

@@ -16,6 +16,7 @@ from textual.keys import _character_to_key
 
 from gantui.engine.events import (
     CheckpointSaved,
+    EvalLogged,
     MetricsLogged,
     Notice,
     RunEnded,
@@ -28,6 +29,7 @@ from gantui.engine.rundir import RunDir, RunDirSink
 FIXED_TIME = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: every time a fixture run records
 MNIST_RUN = "20260101-000000-mnist-mlp-fixture"
 PATTERN_RUN = "20260101-000500-pattern1010-pattern-mlp-fixture"
+EVAL_RUN = "20260101-001000-mnist-mlp-evaluated"
 
 
 def digit_grid(step: int, side: int = 4, cell: int = 28) -> np.ndarray:
@@ -73,8 +75,21 @@ def _freeze_times(path: Path, host: str) -> None:
     events_path.write_text("".join(json.dumps(event) + "\n" for event in events))
 
 
-def build_image_run(path: Path, total: int = 600, log_every: int = 10, cuda: bool = False) -> Path:
-    """A finished mnist + mlp run: metrics every `log_every` steps, grids every 200, one warning."""
+def _evaluation(step: int) -> EvalLogged:
+    """Fixed quality figures that improve with the step: FID falls, coverage grows to 9/10."""
+    k = step // 100
+    shares = [0.0 if index == 9 else 0.08 + 0.01 * ((index * 7 + k) % 5) for index in range(10)]
+    total = sum(shares)
+    return EvalLogged(step=step, time=round(step * 0.05, 3), eval_seconds=1.5, fid=round(180.0 / (1 + k), 2),
+                      kid=round(0.2 / (1 + k), 4), coverage=min(0.5 + 0.1 * k, 0.9), kl_uniform=0.12,
+                      diversity=0.8, duplicate_rate=0.0,
+                      class_histogram=tuple(round(share / total, 4) for share in shares), num_classes=10)
+
+
+def build_image_run(path: Path, total: int = 600, log_every: int = 10, cuda: bool = False,
+                    evals: bool = False) -> Path:
+    """A finished mnist + mlp run: metrics every `log_every` steps, grids every 200, one warning; with
+    `evals`, a quality evaluation (eval.csv, status["quality"]) every 100 steps."""
     per_epoch = 156
     config = {"dataset": "mnist", "arch": "mlp", "loss": "bce", "optimizer": "adam", "lr": 0.0001,
               "betas": [0.9, 0.999], "batch_size": 64, "steps": total, "epochs": None, "latent_dim": 100,
@@ -89,6 +104,8 @@ def build_image_run(path: Path, total: int = 600, log_every: int = 10, cuda: boo
         sink.handle(_metrics(step, total, per_epoch, cuda))
         if step % 200 == 0:
             sink.handle(SampleGrid(step, digit_grid(step)))
+        if evals and step % 100 == 0:
+            sink.handle(_evaluation(step))
         if step == 300:
             sink.handle(Notice("warning", "D(x) stayed above 0.9 for 100 steps: D may be winning", step))
         if step == total:
@@ -145,12 +162,18 @@ def _fixture_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fixture-runs")
     build_image_run(folder / MNIST_RUN)
     build_pattern_run(folder / PATTERN_RUN)
+    build_image_run(folder / EVAL_RUN, evals=True)
     return folder
 
 
 @pytest.fixture
 def image_run(runs_dir: Path, _fixture_runs: Path, utc) -> Path:
     return Path(shutil.copytree(_fixture_runs / MNIST_RUN, runs_dir / MNIST_RUN))
+
+
+@pytest.fixture
+def eval_run(runs_dir: Path, _fixture_runs: Path, utc) -> Path:
+    return Path(shutil.copytree(_fixture_runs / EVAL_RUN, runs_dir / EVAL_RUN))
 
 
 @pytest.fixture

@@ -32,3 +32,32 @@ def test_watching_a_run_never_imports_torch(image_run: Path) -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+LIST_AND_COMPARE = """
+import asyncio, sys
+from pathlib import Path
+from gantui.app.app import GanApp
+from gantui.app.screens.compare import CompareScreen
+from gantui.app.screens.explorer import ExplorerScreen  # torch only once it draws
+
+async def main():
+    runs = [Path(p) for p in sys.argv[1:]]
+    app = GanApp([runs[0].parent], graphics="ascii", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        while not app.screen.rows:
+            await pilot.pause(0.05)
+        app.open_compare(runs)
+        while not (isinstance(app.screen, CompareScreen) and app.screen.loads_seen):
+            await pilot.pause(0.05)
+    print("torch" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_the_runs_list_and_compare_never_import_torch(image_run: Path, pattern_run: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", LIST_AND_COMPARE, str(image_run), str(pattern_run)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -46,3 +46,30 @@ def test_a_child_that_died_before_its_folder_existed_reads_as_failed(tmp_path: P
 def test_a_folder_that_does_not_exist_yet_is_starting(tmp_path: Path) -> None:
     poll = RunFollower(tmp_path / "soon", probe_host=False).poll()
     assert poll is not None and poll.state == "starting" and poll.metrics.count == 0
+
+
+def test_follower_reads_eval_csv_incrementally(eval_run: Path) -> None:
+    follower = RunFollower(eval_run, probe_host=False)
+    poll = follower.poll()
+    assert poll is not None
+    assert [row["step"] for row in poll.evals] == [100, 200, 300, 400, 500, 600]
+    assert poll.evals[-1]["fid"] == 25.71 and poll.status["quality"]["num_classes"] == 10
+    offset = follower.eval_tail.offset
+    header = (eval_run / "eval.csv").read_text().splitlines()[0].split(",")
+    with open(eval_run / "eval.csv", "a") as handle:
+        handle.write(",".join({"step": "700", "fid": "20.5"}.get(column, "") for column in header) + "\n")
+    poll = follower.poll()
+    assert poll is not None and len(poll.evals) == 7 and poll.evals[-1]["fid"] == 20.5
+    assert follower.eval_tail.offset > offset  # only the appended bytes were read
+
+
+def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
+    from gantui.app.widgets.quality_pane import NO_EVAL, QualityPane
+
+    pane = QualityPane()
+    pane.set_equilibrium(0.6931, 0.5)
+    text = "\n".join(line.plain for line in pane._lines(RunFollower(eval_run, probe_host=False).poll()))
+    assert "FID 25.7 ↓ (was 30)" in text and "coverage 9/10 classes" in text
+    assert "\n9 " in text and "0%" in text and "D(x) 0.507 Δ+0.01" in text
+    text = "\n".join(line.plain for line in pane._lines(RunFollower(image_run, probe_host=False).poll()))
+    assert text.splitlines()[0] == NO_EVAL and "equilibrium" in text

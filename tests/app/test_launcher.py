@@ -9,6 +9,7 @@ from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.launcher import LauncherScreen
 from gantui.app.screens.run_picker import RunPickerScreen
+from gantui.app.screens.runs import RunsScreen
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.toy_chart import ToyChart
 
@@ -53,6 +54,8 @@ async def test_toy_data_previews_as_a_chart(runs_dir: Path, wait_until) -> None:
 
 async def test_open_an_existing_run_and_go_back(runs_dir: Path, image_run: Path, wait_until) -> None:
     async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        assert isinstance(pilot.app.screen, RunsScreen)  # with runs, the app opens on their list
+        await pilot.press("n")
         await _menus(pilot, wait_until)
         await pilot.press("f1")
         assert isinstance(pilot.app.screen, HelpScreen)
@@ -64,3 +67,5 @@ async def test_open_an_existing_run_and_go_back(runs_dir: Path, image_run: Path,
         await wait_until(pilot, lambda: dashboard.poll is not None, what="the run")
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, LauncherScreen)
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, RunsScreen)

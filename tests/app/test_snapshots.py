@@ -48,6 +48,11 @@ def test_dashboard_toy_snapshot(snap_compare, runs_dir: Path, pattern_run: Path)
                         run_before=_dashboard_ready, press=["e", "l", "comma"])
 
 
+def test_dashboard_quality_snapshot(snap_compare, runs_dir: Path, eval_run: Path) -> None:
+    """A run with eval.csv: the quality pane's FID trend, coverage, class bars and equilibrium gauge."""
+    assert snap_compare(_dashboard_app(runs_dir, eval_run), terminal_size=(160, 48), run_before=_dashboard_ready)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_launcher_snapshot(snap_compare, runs_dir: Path, size: tuple[int, int]) -> None:
     app = GanApp([runs_dir], graphics="ascii", train_mode="thread", probe_host=False)

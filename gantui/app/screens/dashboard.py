@@ -30,6 +30,7 @@ from gantui.app.widgets.device_pane import DevicePane
 from gantui.app.widgets.events_pane import EventsPane
 from gantui.app.widgets.metric_plot import MetricPlot, PlotView
 from gantui.app.widgets.progress_pane import ProgressPane
+from gantui.app.widgets.quality_pane import QualityPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.reader import sample_path
@@ -57,7 +58,7 @@ HELP_NOTES = (
 
 
 class DashboardScreen(Screen):
-    """Losses, D(x)/D(G(z)), progress, device, samples and events of one run."""
+    """Losses, D(x)/D(G(z)), progress, device, quality, samples and events of one run."""
 
     ACTION_HELP = {
         "pause_resume": "pause the run, or resume it when paused",
@@ -74,6 +75,8 @@ class DashboardScreen(Screen):
         "toggle_compact": "compact or full layout",
         "show_path": "show the run folder's path and copy it to the clipboard",
         "back": "back to the launcher",
+        "save_grid": "save the sample grid shown as a PNG (in the run folder's exports/) and say where",
+        "explore": "the latent explorer on this run's generator (its last checkpoint)",
     }
     BINDINGS = [
         Binding("p", "pause_resume", "Pause/resume"),
@@ -89,6 +92,8 @@ class DashboardScreen(Screen):
         Binding("full_stop", "later", "Later", key_display="."),
         Binding("v", "toggle_compact", "Compact"),
         Binding("o", "show_path", "Folder"),
+        Binding("a", "save_grid", "Save PNG", show=False),
+        Binding("x", "explore", "Explore", show=False),
         Binding("escape", "back", "Launcher", show=False),
     ]
 
@@ -126,11 +131,14 @@ class DashboardScreen(Screen):
             with Vertical(id="right-column"):
                 yield SampleView(self.graphics, id="samples", classes="pane")
                 yield DevicePane(id="device", classes="pane")
+                yield QualityPane(id="quality", classes="pane")
                 yield EventsPane(id="events", classes="pane")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
+        if getattr(self.app, "ema", None) is not None:  # the smoothing chosen on another screen
+            self._set_view(PlotView(self.app.ema))  # type: ignore[attr-defined]
         self._apply_layout()
         self.query_one("#d-outputs", MetricPlot).set_reference(0.5, "0.5")
         self.set_interval(PLOT_S, self._update_plots)
@@ -180,12 +188,14 @@ class DashboardScreen(Screen):
             self.query_one("#losses", MetricPlot).set_reference(loss_line, label)
             d_line = EQUILIBRIUM.get(str(poll.config.get("loss")), (None, "", 0.5))[2]
             self.query_one("#d-outputs", MetricPlot).set_reference(d_line, "0.5")
+            self.query_one(QualityPane).set_equilibrium(loss_line, d_line)
             self.query_one(SampleView).set_dataset(str(poll.config.get("dataset", "")))
         self.query_one(RunTitle).show(poll)
         if previous is None or not poll.is_live:  # live plots follow on the plot timer
             self._update_plots()
         self.query_one(ProgressPane).show(poll)
         self.query_one(DevicePane).show(poll)
+        self.query_one(QualityPane).show(poll)
         self.query_one(EventsPane).show(poll.events)
         self._show_sample()
         self._show_failure(poll)
@@ -266,6 +276,7 @@ class DashboardScreen(Screen):
     # ---- plot views -------------------------------------------------------------------------------------
     def _set_view(self, view: PlotView) -> None:
         self.view = view
+        self.app.ema = view.ema  # type: ignore[attr-defined]
         for plot in self.query(MetricPlot):
             plot.set_view(view)
 
@@ -326,13 +337,42 @@ class DashboardScreen(Screen):
 
     def action_help(self) -> None:
         lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS if binding.show]
+                 for binding in self.BINDINGS if binding.action != "back"]
         lines.append(("escape", "back to the launcher") if self.can_go_back else ("ctrl+p", "command palette"))
         self.app.push_screen(HelpScreen("Dashboard keys", lines, HELP_NOTES))
 
     def action_back(self) -> None:
         if self.can_go_back:
             self.dismiss()
+
+    def on_screen_resume(self) -> None:  # the smoothing may have changed on the compare screen meanwhile
+        ema = getattr(self.app, "ema", None)
+        if ema != self.view.ema:
+            self._set_view(PlotView(ema, self.view.log_y, self.view.last_steps))
+
+    def action_save_grid(self) -> None:
+        """Copy the grid on screen to exports/ (pixels as written by the trainer) and say where."""
+        shown = sample_path(self.path, self.sample_step)
+        if shown is None or shown.suffix != ".png":
+            self.notify("no sample grid to save yet" if shown is None else "toy samples are a chart, not a grid",
+                        severity="warning")
+            return
+        steps = self.poll.sample_steps if self.poll else ()
+        step = self.sample_step if self.sample_step is not None else (steps[-1] if steps else 0)
+        out = self.path / "exports" / f"samples-step-{step}.png"
+        try:
+            out.parent.mkdir(exist_ok=True)
+            out.write_bytes(shown.read_bytes())
+        except OSError as error:
+            self.notify(f"cannot save the grid: {error}", severity="error")
+            return
+        self.notify(str(out.resolve()), title="Sample grid saved", timeout=10)
+
+    def action_explore(self) -> None:
+        if not (self.path / "checkpoints" / "last.pt").is_file():
+            self.notify("no checkpoint yet: the explorer needs the generator's weights", severity="warning")
+            return
+        self.app.open_explorer(self.path)  # type: ignore[attr-defined]
 
     async def action_quit_app(self) -> None:
         await self.app.action_quit()

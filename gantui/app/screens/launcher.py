@@ -42,6 +42,7 @@ HELP_LINES = [
     ("F1", "this help"),
     ("ctrl+p", "command palette"),
     ("ctrl+q", "quit"),
+    ("escape", "back to the runs list"),
 ]
 HELP_NOTES = (
     "Choosing an architecture fills the training settings with its tutorial's values. Only the "
@@ -70,6 +71,7 @@ class LauncherScreen(Screen):
         Binding("ctrl+o", "open_run", "Open run", priority=True),
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("escape", "back", "Runs", show=False),
     ]
 
     def __init__(self, runs_dirs: list[Path]) -> None:
@@ -317,6 +319,13 @@ class LauncherScreen(Screen):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen("Launcher keys", HELP_LINES, HELP_NOTES))
+
+    def action_back(self) -> None:
+        """Back to the runs list underneath."""
+        from gantui.app.screens.runs import RunsScreen
+
+        if len(self.app.screen_stack) > 1 and isinstance(self.app.screen_stack[-2], RunsScreen):
+            self.app.pop_screen()
 
 
 def _number(screen: LauncherScreen, field: str, kind: type) -> Any:

@@ -55,8 +55,14 @@ class ProgressPane(Widget):
         step, total = poll.step, poll.total_steps
         per_epoch = int(poll.status.get("steps_per_epoch", 0) or 0)
         epochs = math.ceil(total / per_epoch) if per_epoch and total else 0
-        epoch = min(step // per_epoch + 1, epochs) if per_epoch else 0
-        in_epoch = (step - (epoch - 1) * per_epoch) / per_epoch if per_epoch else None
+        # Epoch k runs over steps (k-1)·n+1 … k·n: at step k·n epoch k is complete (100%), not epoch k+1 at 0%.
+        epoch = max(math.ceil(step / per_epoch), 1) if per_epoch else 0
+        epoch = min(epoch, epochs) if epochs else epoch
+        length = min(per_epoch, total - (epoch - 1) * per_epoch) if total else per_epoch  # --steps: a short last one
+        in_epoch = min((step - (epoch - 1) * per_epoch) / max(length, 1), 1.0) if per_epoch else None
+        log_every = int(poll.config.get("log_every", 0) or 0)
+        if per_epoch and total and per_epoch < 4 * log_every:  # epochs of a few log rows: the bar counts epochs
+            in_epoch = step / total
         epoch_text = f"epoch {epoch}/{epochs}" if epochs else "epoch ?"
         step_text = f"step {count(step)}/{count(total)}" if total else f"step {count(step)}"
         label_width = max(len(epoch_text), len(step_text)) + 2

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 
 from gantui.engine.data.base import DataInfo
 
+DEVICE_SHARE = 0.25  # data larger than this share of a GPU's memory stays on the host, copied per batch
+
 
 def steps_for(count: int, batch_size: int) -> int:
     """Batches in one epoch: the last partial batch is dropped unless the data is smaller than one batch."""
@@ -76,13 +78,20 @@ class TensorSource:
     def epoch(
         self, batch_size: int, device: torch.device, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        """One pass in a random order from `generator`; batches are sliced and converted on `device`."""
-        samples, labels = self._copy_on(torch.device(device))
+        """One pass in a random order from `generator`; batches are sliced and converted on `device`
+        (no host round trip or sync per step; data too big for the GPU is gathered on the host instead)."""
+        device = torch.device(device)
+        samples, labels = self._copy_on(device)
+        staged = samples.device.type != device.type
         order = random_order(len(samples), generator).to(samples.device)
         for part in batch_slices(len(samples), batch_size):
             indices = order[part]
+            batch = samples.index_select(0, indices)
             batch_labels = None if labels is None else labels.index_select(0, indices)
-            yield self._as_float(samples.index_select(0, indices)), batch_labels
+            if staged:  # uint8 crosses the bus (4x fewer bytes than float), then is normalised on the device
+                batch = batch.pin_memory().to(device, non_blocking=True)
+                batch_labels = None if batch_labels is None else batch_labels.to(device, non_blocking=True)
+            yield self._as_float(batch), batch_labels
 
     def preview(self, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The first `count` samples on the CPU, in the same format as `epoch`."""
@@ -100,6 +109,13 @@ class TensorSource:
             device = torch.device("cuda", torch.cuda.current_device())
         key = str(device)
         if key not in self._on_device:
-            labels = None if self.labels is None else self.labels.to(device)
-            self._on_device[key] = (self.samples.to(device), labels)
+            if device.type == "cuda" and self.samples.nbytes > DEVICE_SHARE * _device_memory(device):
+                self._on_device[key] = (self.samples, self.labels)
+            else:
+                labels = None if self.labels is None else self.labels.to(device)
+                self._on_device[key] = (self.samples.to(device), labels)
         return self._on_device[key]
+
+
+def _device_memory(device: torch.device) -> int:
+    return torch.cuda.get_device_properties(device).total_memory

@@ -1,0 +1,316 @@
+"""Compare 2 to 8 runs: one metric overlaid, the latest sample grids side by side, a table of what differs.
+
+A reader thread polls every run folder and posts `CompareLoaded` (newer replaces older), so live runs keep
+updating. Keys switch the metric, the x axis (step or wall time) and the smoothing (shared with the
+dashboards); `,` and `.` step every sample grid through time together.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+from textual.worker import get_current_worker
+
+from gantui.app.compare_data import CompareReader, CompareRun
+from gantui.app.format import count, duration, number, short_count, size
+from gantui.app.messages import CompareLoaded
+from gantui.app.screens.help import HelpScreen
+from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
+from gantui.app.widgets.metric_plot import PlotView
+from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.reader import sample_path
+
+POLL_S = 1.0
+EMA_CHOICES = (None, 0.9, 0.99)
+WINDOW_CHOICES = (None, 1_000, 10_000, 100_000)
+METRICS: tuple[tuple[str, str, float], ...] = (  # (column, label, divide by)
+    ("loss_d", "loss D", 1.0), ("loss_g", "loss G", 1.0), ("d_real", "D(x)", 1.0), ("d_fake", "D(G(z))", 1.0),
+    ("samples_per_s", "samples/s", 1.0), ("mem_allocated", "GPU memory allocated (GiB)", 2.0**30),
+    ("rss", "process memory (GiB)", 2.0**30), ("fid", "FID", 1.0), ("kid", "KID", 1.0),
+    ("coverage", "coverage", 1.0), ("diversity", "diversity", 1.0),
+)
+_DATE_PREFIX = re.compile(r"^\d{8}-\d{6}-")
+
+
+def run_label(index: int, path: Path) -> str:
+    """`2 mnist-dcgan28-wide`: the run's number in the legend and its folder name without the date."""
+    name = _DATE_PREFIX.sub("", path.name)
+    return f"{index + 1} {name[:28]}"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return number(value, 4)
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    return str(value)
+
+
+Row = tuple[str, Callable[[CompareRun], object], bool]  # (label, value of a run, is configuration)
+
+
+def _peak(run: CompareRun) -> str:
+    _, _, values = run.column("mem_peak")
+    finite = values[np.isfinite(values)] if values.size else values
+    return size(float(finite.max())) if finite.size else "–"
+
+
+def _best(name: str) -> Callable[[CompareRun], object]:
+    def best(run: CompareRun) -> object:
+        _, _, values = run.column(name)
+        finite = values[np.isfinite(values)] if values.size else values
+        return float(finite.min()) if finite.size else None
+    return best
+
+
+TABLE_ROWS: tuple[Row, ...] = (
+    ("dataset", lambda run: run.config.get("dataset"), True),
+    ("arch", lambda run: run.config.get("arch"), True),
+    ("loss", lambda run: run.config.get("loss"), True),
+    ("optimizer", lambda run: run.config.get("optimizer"), True),
+    ("lr", lambda run: run.config.get("lr"), True),
+    ("betas", lambda run: run.config.get("betas"), True),
+    ("batch size", lambda run: run.config.get("batch_size"), True),
+    ("latent dim", lambda run: run.config.get("latent_dim"), True),
+    ("seed", lambda run: run.config.get("seed"), True),
+    ("device", lambda run: run.status.get("device") or run.config.get("device"), True),
+    ("params G", lambda run: short_count(run.status.get("params_g")), False),
+    ("params D", lambda run: short_count(run.status.get("params_d")), False),
+    ("state", lambda run: run.state, False),
+    ("step", lambda run: f"{count(run.status.get('step'))}/{count(run.status.get('total_steps'))}", False),
+    ("samples/s", lambda run: count(run.last("samples_per_s")), False),
+    ("peak memory", _peak, False),
+    ("wall time", lambda run: duration(run.last("time")), False),
+    ("final loss D", lambda run: run.last("loss_d"), False),
+    ("final loss G", lambda run: run.last("loss_g"), False),
+    ("final D(x)", lambda run: run.last("d_real"), False),
+    ("final D(G(z))", lambda run: run.last("d_fake"), False),
+    ("best FID", _best("fid"), False),
+    ("last coverage", lambda run: run.last("coverage"), False),
+    ("last diversity", lambda run: run.last("diversity"), False),
+)
+
+
+class CompareScreen(Screen):
+    """Curves, samples and a table of 2 to 8 runs."""
+
+    ACTION_HELP = {
+        "next_metric": "plot the next metric (loss D, loss G, D(x), D(G(z)), samples/s, memory, quality)",
+        "previous_metric": "plot the previous metric",
+        "toggle_x": "x axis: step or wall time",
+        "cycle_ema": "smooth the curves: raw, EMA 0.9, EMA 0.99 (shared with the dashboards)",
+        "toggle_log": "log scale for the y axis",
+        "cycle_window": "all steps, or only the last 1k / 10k / 100k",
+        "earlier": "every sample grid one snapshot earlier",
+        "later": "every sample grid one snapshot later (the last follows new ones)",
+        "help": "this list",
+        "back": "back",
+    }
+    BINDINGS = [
+        Binding("m", "next_metric", "Metric"),
+        Binding("M", "previous_metric", "Prev metric", show=False),
+        Binding("t", "toggle_x", "Step/time"),
+        Binding("e", "cycle_ema", "EMA"),
+        Binding("l", "toggle_log", "Log y"),
+        Binding("w", "cycle_window", "Window"),
+        Binding("comma", "earlier", "Earlier", key_display=","),
+        Binding("full_stop", "later", "Later", key_display="."),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, paths: list[Path], *, graphics: str = "ascii", poll_interval: float = POLL_S,
+                 reader: CompareReader | None = None) -> None:
+        super().__init__()
+        self.reader = reader  # one already reading (`gantui compare` starts it with the app)
+        self.paths = [Path(p) for p in paths]
+        self.labels = [run_label(index, path) for index, path in enumerate(self.paths)]
+        self.graphics = graphics
+        self.poll_interval = max(poll_interval, 0.05)
+        self.runs: tuple[CompareRun, ...] = ()
+        self.metric = 0
+        self.x_by_time = False
+        self.sample_step: int | None = None  # None: the latest of each run
+        self.loads_seen = 0
+        self._wake = threading.Event()
+        self._shown_samples: list[object] = [None] * len(self.paths)
+
+    def compose(self) -> ComposeResult:
+        yield ComparePlot(id="compare-plot", classes="pane")
+        with Horizontal(id="compare-samples"):
+            for index, label in enumerate(self.labels):
+                yield SampleView(self.graphics, title=label, id=f"compare-sample-{index}", classes="pane")
+        yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("", key="what")
+        for index, label in enumerate(self.labels):
+            table.add_column(Text(label, style=f"bold {LEGEND_COLOURS[index % len(LEGEND_COLOURS)]}"),
+                             key=str(index))
+        ema = getattr(self.app, "ema", None)
+        self.query_one(ComparePlot).set_view(PlotView(ema))
+        self._read()
+
+    def on_screen_resume(self) -> None:  # the smoothing may have changed on a dashboard meanwhile
+        plot = self.query_one(ComparePlot)
+        ema = getattr(self.app, "ema", None)
+        if plot.view.ema != ema:
+            plot.set_view(PlotView(ema, plot.view.log_y, plot.view.last_steps))
+
+    # ---- reading (a thread; it only posts messages) ----------------------------------------------------------
+    @work(thread=True, exclusive=True, group="compare-read", exit_on_error=False)
+    def _read(self) -> None:
+        worker = get_current_worker()
+        reader = self.reader or CompareReader(self.paths)
+        complained = False
+        while not worker.is_cancelled:
+            try:
+                runs = reader.poll()
+            except Exception as error:  # a file in a state nobody foresaw: say so once, keep polling
+                runs = None
+                if not complained:
+                    complained = True
+                    self.app.call_from_thread(self.notify, f"reading runs failed: {error}", severity="warning")
+            if runs is not None:
+                self.post_message(CompareLoaded(runs))
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def on_unmount(self) -> None:  # the reader is cancelled: wake it so that it ends now
+        self._wake.set()
+
+    @on(CompareLoaded)
+    def _loaded(self, message: CompareLoaded) -> None:
+        self.runs = message.runs
+        self.loads_seen += 1
+        self._plot()
+        self._show_samples()
+        self._fill_table()
+
+    # ---- the plot ---------------------------------------------------------------------------------------------
+    def _plot(self) -> None:
+        column, label, scale = METRICS[self.metric]
+        curves = []
+        for run_index, run in enumerate(self.runs):
+            steps, times, values = run.column(column)
+            x = times if self.x_by_time else steps
+            curves.append((self.labels[run_index], x, values / scale if scale != 1.0 else values))
+        key = (tuple(run.version for run in self.runs), self.metric, self.x_by_time)
+        missing = all(values.size == 0 for _, _, values in curves)
+        title = f"{label} (no run has it)" if missing else label
+        self.query_one(ComparePlot).show_curves(title, curves, key, self.x_by_time)
+
+    def _switch_metric(self, offset: int) -> None:
+        self.metric = (self.metric + offset) % len(METRICS)
+        self._plot()
+
+    def action_next_metric(self) -> None:
+        self._switch_metric(+1)
+
+    def action_previous_metric(self) -> None:
+        self._switch_metric(-1)
+
+    def action_toggle_x(self) -> None:
+        self.x_by_time = not self.x_by_time
+        self._plot()
+
+    def _set_view(self, view: PlotView) -> None:
+        self.app.ema = view.ema  # type: ignore[attr-defined]
+        self.query_one(ComparePlot).set_view(view)
+
+    def action_cycle_ema(self) -> None:
+        view = self.query_one(ComparePlot).view
+        self._set_view(PlotView(_next(EMA_CHOICES, view.ema), view.log_y, view.last_steps))
+
+    def action_toggle_log(self) -> None:
+        view = self.query_one(ComparePlot).view
+        self._set_view(PlotView(view.ema, not view.log_y, view.last_steps))
+
+    def action_cycle_window(self) -> None:
+        view = self.query_one(ComparePlot).view
+        self._set_view(PlotView(view.ema, view.log_y, _next(WINDOW_CHOICES, view.last_steps)))
+
+    # ---- samples, stepping through time together ---------------------------------------------------------------
+    def all_sample_steps(self) -> list[int]:
+        return sorted({step for run in self.runs for step in run.sample_steps})
+
+    def _show_samples(self) -> None:
+        for index, run in enumerate(self.runs):
+            view = self.query_one(f"#compare-sample-{index}", SampleView)
+            if self.sample_step is None:
+                step = run.sample_steps[-1] if run.sample_steps else None
+                path = sample_path(run.path)
+            else:
+                earlier = [s for s in run.sample_steps if s <= self.sample_step]
+                step = earlier[-1] if earlier else None
+                path = sample_path(run.path, step) if step is not None else None
+            key = (step, path, run.version if self.sample_step is None else 0)
+            if key == self._shown_samples[index]:
+                continue
+            self._shown_samples[index] = key
+            view.show_file(path)
+            view.set_dataset(str(run.config.get("dataset", "")))
+            view.border_subtitle = f"step {count(step)}" if step is not None else "no samples"
+
+    def _step_through(self, offset: int) -> None:
+        steps = self.all_sample_steps()
+        if not steps:
+            self.notify("no sample snapshots yet", severity="warning")
+            return
+        current = steps.index(self.sample_step) if self.sample_step in steps else len(steps) - 1
+        index = min(max(current + offset, 0), len(steps) - 1)
+        self.sample_step = None if index == len(steps) - 1 else steps[index]
+        self._show_samples()
+
+    def action_earlier(self) -> None:
+        self._step_through(-1)
+
+    def action_later(self) -> None:
+        self._step_through(+1)
+
+    # ---- the table ---------------------------------------------------------------------------------------------
+    def _fill_table(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for label, value_of, is_config in TABLE_ROWS:
+            values = [_text(value_of(run)) for run in self.runs]
+            differs = is_config and len(set(values)) > 1
+            style = "bold reverse" if differs else ""
+            heading = Text(f"≠ {label}" if differs else f"  {label}", style="bold" if differs else "dim")
+            table.add_row(heading, *[Text(value, style=style) for value in values], key=label)
+
+    def differing(self) -> list[str]:
+        """Configuration rows whose values differ between the runs."""
+        return [label for label, value_of, is_config in TABLE_ROWS
+                if is_config and len({_text(value_of(run)) for run in self.runs}) > 1]
+
+    # ---- the rest ------------------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
+                 for binding in self.BINDINGS if binding.action in self.ACTION_HELP]
+        self.app.push_screen(HelpScreen("Compare keys", lines, "Runs: " + ", ".join(str(p) for p in self.paths)))
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.dismiss()
+
+
+def _next(choices: tuple, current: object) -> object:
+    index = choices.index(current) if current in choices else -1
+    return choices[(index + 1) % len(choices)]

@@ -1,0 +1,88 @@
+"""One metric of several runs overlaid, one colour per run, the legend in the border title.
+
+The dashboard's MetricPlot with curves that each bring their own x (steps or wall time differ per run).
+Each curve is windowed and smoothed with the shared EMA like the dashboard's, then averaged per dot column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.markup import escape
+
+from gantui.app.history import ema, window
+from gantui.app.widgets.metric_plot import MetricPlot, step_ticks
+
+RUN_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "orange")  # plotext names
+LEGEND_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "dark_orange")  # the same in markup
+
+
+class ComparePlot(MetricPlot):
+    """Curves (label, x, y) of one metric; x is a step or a wall time in seconds."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        self.curves: list[tuple[str, np.ndarray, np.ndarray]] = []
+        self.curves_key: object = None
+        self.x_by_time = False
+        self._smoothed: dict[tuple, np.ndarray] = {}
+        super().__init__((), id=id, classes=classes)
+
+    def show_curves(self, title: str, curves: list[tuple[str, np.ndarray, np.ndarray]], key: object,
+                    x_by_time: bool) -> None:
+        """`key` changes whenever the curves do (run versions, metric, x axis)."""
+        if key == self.curves_key:
+            return
+        self.title, self.curves, self.curves_key, self.x_by_time = title, curves, key, x_by_time
+        self._smoothed = {}
+        self._drawn_key = None
+        self._update_title()
+        self.replot()
+
+    def _update_title(self) -> None:
+        entries = [f"[{LEGEND_COLOURS[i % len(LEGEND_COLOURS)]}]━[/] {escape(label)}"
+                   for i, (label, _, _) in enumerate(getattr(self, "curves", []))]
+        heading = f"{escape(self.title)}  " if self.title else ""
+        self.border_title = heading + "  ".join(entries)
+
+    def _series(self, index: int, y: np.ndarray) -> np.ndarray:
+        if self.view.ema is None:
+            return y
+        key = (index, self.view.ema)
+        if key not in self._smoothed:
+            self._smoothed[key] = ema(y, self.view.ema)
+        return self._smoothed[key]
+
+    def replot(self) -> None:
+        key = (self.curves_key, self.view, self.size)
+        if key == self._drawn_key or not self.is_mounted:
+            return
+        self._drawn_key = key
+        axis = "wall time (s)" if self.x_by_time else "step"
+        self.border_subtitle = f"{self.view.describe()} · x: {axis}"
+        # One mean per braille dot column: many overlaid min/max bands are unreadable, and plotext's line
+        # drawing costs per pixel of every vertical min-max stroke (8 noisy runs took ~0.4 s a frame).
+        buckets = max(self.size.width - 8, 8) * 2
+        lines: list[tuple[list[float], list[float], str]] = []
+        first, last = np.inf, -np.inf
+        for index, (_, x, y) in enumerate(self.curves):
+            y = self._series(index, y.astype(np.float64))
+            rows = window(x, None if self.x_by_time else self.view.last_steps)
+            xs, ys = x[rows], y[rows]
+            keep = np.isfinite(xs) & np.isfinite(ys) & ((ys > 0) if self.view.log_y else True)
+            xs, ys = bucket_means(xs[keep], ys[keep], buckets)
+            if xs.size:
+                lines.append((xs.tolist(), ys.tolist(), RUN_COLOURS[index % len(RUN_COLOURS)]))
+                first, last = min(first, float(xs[0])), max(last, float(xs[-1]))
+        self.points_drawn = sum(len(xs) for xs, _, _ in lines)
+        self._lines = lines
+        self._ticks = step_ticks(first, last, max(2, min(6, self.size.width // 10))) if lines else None
+        self.refresh()
+
+
+def bucket_means(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `buckets` points: the mean x and y of each run of consecutive rows."""
+    n = x.size
+    if buckets < 1 or n <= buckets:
+        return x, y
+    starts = np.unique(np.linspace(0, n, buckets + 1).astype(np.int64)[:-1])
+    sizes = np.diff(np.append(starts, n))
+    return np.add.reduceat(x, starts) / sizes, np.add.reduceat(y, starts) / sizes

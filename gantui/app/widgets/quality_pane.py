@@ -1,0 +1,156 @@
+"""Quality: the FID trend, class coverage and histogram of the latest evaluation, and an equilibrium gauge.
+
+Evaluations come from eval.csv (followed incrementally, `RunPoll.evals`) and status.json["quality"] (the
+latest row plus its class histogram); the gauge from the latest metrics row against the loss's ideal values,
+which the dashboard passes in (`set_equilibrium`). Runs without evaluations say so in one line.
+"""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import RenderResult
+from textual.content import Content
+from textual.widget import Widget
+
+from gantui.app.follow import RunPoll
+from gantui.app.format import meter
+
+SPARK = "▁▂▃▄▅▆▇█"
+NO_EVAL = "no quality evaluations: eval off or toy data"
+
+
+class QualityPane(Widget):
+    """FID ↓/↑ with a sparkline, coverage k/n, class bars, and how far D and the losses are from equilibrium."""
+
+    DEFAULT_CSS = """
+    QualityPane {
+        height: auto;
+        min-height: 2;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Quality"
+        self.poll: RunPoll | None = None
+        self.loss_ideal: float | None = None
+        self.d_ideal: float | None = 0.5
+        self._shown: list[Content] = [Content("waiting for the run…")]
+
+    def set_equilibrium(self, loss_ideal: float | None, d_ideal: float | None) -> None:
+        self.loss_ideal, self.d_ideal = loss_ideal, d_ideal
+        self._update()
+
+    def show(self, poll: RunPoll) -> None:
+        self.poll = poll
+        self._update()
+
+    def on_resize(self) -> None:
+        self._update()
+
+    def _update(self) -> None:
+        if self.poll is None:
+            return
+        lines = self._lines(self.poll)
+        if [line.plain for line in lines] == [line.plain for line in self._shown]:
+            return
+        layout = len(lines) != len(self._shown)
+        self._shown = lines
+        self.refresh(layout=layout)
+
+    def render(self) -> RenderResult:
+        return Content("\n").join(self._shown)
+
+    def _lines(self, poll: RunPoll) -> list[Content]:
+        width = max(self.size.width, 30)
+        quality = poll.status.get("quality") if isinstance(poll.status.get("quality"), dict) else {}
+        lines = _eval_lines(poll.evals, quality, width) if poll.evals or quality else [Content(NO_EVAL)]
+        lines += self._equilibrium_lines(poll.metrics.latest)
+        alarms = poll.status.get("alarms") if poll.is_live else None
+        if alarms:
+            lines.append(Content.assemble(("alarm ", "bold $warning"), "; ".join(str(a) for a in alarms)))
+        return lines
+
+    def _equilibrium_lines(self, latest: dict[str, float]) -> list[Content]:
+        """`D(x) 0.62 Δ+0.12 · D(G(z)) 0.41 Δ-0.09` and the same for the losses against their ideal."""
+        parts = []
+        for pairs, ideal in (((("d_real", "D(x)"), ("d_fake", "D(G(z))")), self.d_ideal),
+                             ((("loss_d", "loss D"), ("loss_g", "loss G")), self.loss_ideal)):
+            cells = []
+            for column, label in pairs:
+                value = _finite(latest.get(column))
+                if value is None:
+                    cells.append(f"{label} –")
+                elif ideal is None:
+                    cells.append(f"{label} {value:.3g}")
+                else:
+                    cells.append(f"{label} {value:.3g} Δ{value - ideal:+.2f}")
+            parts.append(Content(" · ".join(cells)))
+        title = "equilibrium (Δ from ideal)" if self.d_ideal is not None or self.loss_ideal is not None \
+            else "equilibrium"
+        return [Content.styled(title, "bold"), *parts]
+
+
+def _eval_lines(evals: tuple[dict[str, float], ...], quality: dict, width: int) -> list[Content]:
+    fids = [(row.get("step"), row["fid"]) for row in evals if _finite(row.get("fid")) is not None]
+    latest_fid = _finite(quality.get("fid")) if quality else None
+    if latest_fid is None and fids:
+        latest_fid = fids[-1][1]
+    lines = []
+    if latest_fid is not None:
+        head = f"FID {latest_fid:.3g}"
+        if len(fids) >= 2:
+            before = fids[-2][1]
+            arrow = "↓" if latest_fid < before else ("↑" if latest_fid > before else "=")
+            head += f" {arrow} (was {before:.3g})"
+        spark = _sparkline([value for _, value in fids], max(width - len(head) - 2, 0))
+        lines.append(Content.assemble((head, "bold"), "  ", (spark, "$accent")))
+    else:
+        lines.append(Content("FID –"))
+    coverage = _finite(quality.get("coverage")) if quality else None
+    if coverage is None and evals:
+        coverage = _finite(evals[-1].get("coverage"))
+    histogram = [float(v) for v in quality.get("class_histogram") or []] if quality else []
+    classes = quality.get("num_classes") if quality else None
+    classes = int(classes) if isinstance(classes, (int, float)) and classes else len(histogram) or None
+    if coverage is not None:
+        covered = f"{round(coverage * classes)}/{classes} classes" if classes else f"{coverage:.0%}"
+        lines.append(Content(f"coverage {covered}"))
+    lines += _histogram_lines(histogram, width)
+    return lines
+
+
+def _histogram_lines(shares: list[float], width: int) -> list[Content]:
+    """One bar per class; two columns side by side when the pane is wide enough."""
+    if not shares:
+        return []
+    top = max(max(shares), 1e-9)
+    columns = 2 if width >= 52 and len(shares) > 4 else 1
+    cell = width // columns - 1
+    label = len(str(len(shares) - 1))
+    bar = max(cell - label - 7, 3)
+    cells = [Content.assemble(f"{index:>{label}} ", (meter(share / top, bar), "$secondary"), f" {share:>4.0%}")
+             for index, share in enumerate(shares)]
+    rows = math.ceil(len(cells) / columns)
+    lines = []
+    for row in range(rows):
+        parts = [cells[row + rows * column] for column in range(columns) if row + rows * column < len(cells)]
+        lines.append(Content("  ").join(parts))
+    return lines
+
+
+def _sparkline(values: list[float], width: int) -> str:
+    values = values[-width:] if width > 0 else []
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low or 1.0
+    return "".join(SPARK[min(int((value - low) / span * (len(SPARK) - 1) + 0.5), len(SPARK) - 1)]
+                   for value in values)
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None

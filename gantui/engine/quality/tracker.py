@@ -1,0 +1,143 @@
+"""The trainer's side of quality: when to evaluate, which score is best so far, and turning alarms into events.
+
+The trainer holds one `QualityTracker`, feeds it each MetricsLogged and asks it to evaluate every
+`eval_every` steps; it emits EvalLogged, Notice("alarm"/"info") and AlarmStatus events to the run's sinks
+and says when the generator just reached its best score (the trainer then writes checkpoints/best.pt).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from gantui.engine.data.base import DataSource
+from gantui.engine.events import AlarmStatus, EvalLogged, MetricsLogged, Notice, Sink
+from gantui.engine.models.base import ArchSpec
+from gantui.engine.quality.alarms import Alarm, AlarmMonitor
+from gantui.engine.quality.classifier import evaluation_applies
+
+if TYPE_CHECKING:
+    from gantui.engine.config import TrainConfig
+    from gantui.engine.quality.evaluator import Evaluator
+
+DEFAULT_EVAL_EVERY = 500  # the proposed default for picture data (resolve_config); 0 for toy vectors
+
+
+def default_eval_every(kind: str) -> int:
+    """Steps between evaluations when the user gave none: on for pictures, off for toy vectors."""
+    return DEFAULT_EVAL_EVERY if kind == "image" else 0
+
+
+class QualityTracker:
+    """Evaluations (built on first use: short runs never train the classifier) and alarms of one run."""
+
+    def __init__(self, config: TrainConfig, source: DataSource, arch: ArchSpec, device: torch.device, events: Sink,
+                 run_path: Path | None = None, start_step: int = 0,
+                 make_evaluator: Callable[[], Evaluator] | None = None) -> None:
+        self.config, self.source, self.arch, self.device, self.events = config, source, arch, device, events
+        self.every = int(config.eval_every or 0)
+        self.applies = self.every > 0 and evaluation_applies(source.info)
+        self.monitor = AlarmMonitor(config.loss)
+        self.evaluator: Evaluator | None = None
+        self._make_evaluator = make_evaluator or self._build_evaluator
+        self.best_score = _best_so_far(run_path, start_step)
+        self._step = start_step
+
+    # ---- alarms from the log interval ---------------------------------------------------------------
+    def observe_metrics(self, event: MetricsLogged) -> None:
+        fired = self.monitor.observe_metrics(event.step, event.loss_d, event.loss_g, event.d_real, event.d_fake,
+                                             event.grad_norm_d, event.grad_norm_g)
+        self._report(event.step, fired)
+
+    def _report(self, step: int, fired: list[Alarm]) -> None:
+        for alarm in fired:
+            self.events.handle(Notice("alarm", alarm.message, step))
+        for kind in self.monitor.cleared:
+            self.events.handle(Notice("info", f"{kind} cleared at step {step}", step))
+        if fired or self.monitor.cleared:
+            self.events.handle(AlarmStatus(step, tuple(alarm.message for alarm in self.monitor.active)))
+
+    # ---- evaluations --------------------------------------------------------------------------------
+    def due(self, step: int, total_steps: int) -> bool:
+        """Every `eval_every` steps, and at the last step when at least half an interval has passed since
+        the previous evaluation (a run shorter than one interval is never evaluated: no classifier to train)."""
+        if not self.applies:
+            return False
+        since_previous = step % self.every
+        return since_previous == 0 or (step == total_steps >= self.every and 2 * since_previous >= self.every)
+
+    def _build_evaluator(self) -> Evaluator:
+        from gantui.engine.quality.evaluator import Evaluator  # torchmetrics loads only when evaluating
+
+        def tell(message: str) -> None:
+            self.events.handle(Notice("info", message, self._step))
+
+        return Evaluator.from_config(self.source, self.arch, self.config, self.device, on_notice=tell)
+
+    def evaluate(self, generator: nn.Module, step: int, training_seconds: float) -> bool:
+        """Evaluate, emit EvalLogged and any collapse alarm; True when this is the best score so far.
+
+        A failure of the evaluation (it is secondary to training) turns evaluation off with a warning.
+        """
+        self._step = step
+        start = time.perf_counter()
+        try:
+            if self.evaluator is None:
+                self.evaluator = self._make_evaluator()
+                if self.evaluator.classifier is not None:
+                    trained = self.evaluator.classifier
+                    origin = "from the cache" if trained.from_cache else f"trained in {trained.train_seconds:.1f} s"
+                    self.events.handle(Notice("info", f"quality classifier for {self.source.info.name} ({origin}): "
+                                                      f"{trained.accuracy:.2%} accuracy on {trained.holdout:,} "
+                                                      f"held-out images", step))
+            report = self.evaluator.evaluate(generator)
+        except Exception as error:  # never let a metric end a training run
+            self.applies = False
+            first = (str(error).strip().splitlines() or [""])[0]
+            self.events.handle(Notice("warning", f"quality evaluation turned off: {type(error).__name__}: {first}",
+                                      step))
+            return False
+        seconds = time.perf_counter() - start
+        event = EvalLogged(step=step, time=round(training_seconds + seconds, 3), eval_seconds=round(seconds, 3),
+                           num_classes=self.source.info.num_classes, **report.as_dict())
+        self.events.handle(event)
+        self._report(step, self.monitor.observe_eval(step, event.row(), self.source.info.num_classes))
+        score = _score(event.fid, event.diversity)
+        if score is None or (self.best_score is not None and score >= self.best_score):
+            return False
+        self.best_score = score
+        return True
+
+
+def _score(fid: float | None, diversity: float | None) -> float | None:
+    """Lower is better: FID where it exists, else how far the diversity ratio is from 1 (log scale)."""
+    if fid is not None:
+        return fid if math.isfinite(fid) else None
+    if diversity is not None and diversity > 0 and math.isfinite(diversity):
+        return abs(math.log(diversity))
+    return None
+
+
+def _best_so_far(run_path: Path | None, step: int) -> float | None:
+    """On resume: the best score in eval.csv up to the checkpoint's step, so best.pt is not overwritten by worse."""
+    if run_path is None or step == 0:
+        return None
+    from gantui.engine.reader import load_eval
+
+    frame = load_eval(Path(run_path) / "eval.csv")
+    if frame.empty:
+        return None
+    frame = frame[frame["step"] <= step]
+    scores = [_score(_cell(row.fid), _cell(row.diversity)) for row in frame.itertuples()]
+    scores = [score for score in scores if score is not None]
+    return min(scores) if scores else None
+
+
+def _cell(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

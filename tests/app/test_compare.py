@@ -1,0 +1,85 @@
+"""Compare, driven by keys; its SVG snapshot and the runs list's; `gantui compare` argument checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXED_TIME
+
+from gantui.app.app import GanApp
+from gantui.app.screens.compare import METRICS, CompareScreen
+from gantui.app.screens.runs import RunsScreen
+from gantui.app.widgets.compare_plot import ComparePlot
+from gantui.cli import main
+
+
+def _compare_app(runs_dir: Path, runs: list[Path]) -> GanApp:
+    return GanApp([runs_dir], graphics="ascii", poll_interval=0.05, probe_host=False, compare=runs,
+                  clock=lambda: FIXED_TIME + 3600)
+
+
+async def _compare_ready(pilot) -> None:
+    screen = pilot.app.screen
+    while not (isinstance(screen, CompareScreen) and screen.loads_seen > 0):
+        await pilot.pause(0.05)
+        screen = pilot.app.screen
+    # Under load the first full render can trail the data: let the message queue drain before the snapshot.
+    await pilot.pause(0.5)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def _list_ready(pilot) -> None:
+    screen = pilot.app.screen
+    while not (isinstance(screen, RunsScreen) and screen.rows):
+        await pilot.pause(0.05)
+        screen = pilot.app.screen
+    await pilot.pause(0.1)
+
+
+async def test_compare_keys(runs_dir, image_run, pattern_run, press, wait_until) -> None:
+    app = _compare_app(runs_dir, [image_run, pattern_run])
+    async with app.run_test(size=(140, 44)) as pilot:
+        await _compare_ready(pilot)
+        screen = pilot.app.screen
+        plot = screen.query_one(ComparePlot)
+        assert len(plot.curves) == 2 and plot.points_drawn > 0
+        assert {"dataset", "arch", "loss", "optimizer", "lr"} <= set(screen.differing())
+        await press(pilot, "m")
+        await wait_until(pilot, lambda: plot.title == "loss G", what="loss G plotted")
+        await press(pilot, "M", "M")
+        await wait_until(pilot, lambda: METRICS[screen.metric][0] == METRICS[-1][0], what="the last metric")
+        await press(pilot, "t")
+        await wait_until(pilot, lambda: "wall time" in str(plot.border_subtitle), what="x by wall time")
+        await press(pilot, "e")  # smoothing is the app's, shared with the dashboards
+        await wait_until(pilot, lambda: app.ema == 0.9 and plot.view.ema == 0.9, what="EMA 0.9")
+        steps = screen.all_sample_steps()
+        await press(pilot, "comma")  # every grid one snapshot back, together
+        await wait_until(pilot, lambda: screen.sample_step == steps[-2], what="one snapshot back")
+        await press(pilot, "full_stop")
+        await wait_until(pilot, lambda: screen.sample_step is None, what="following the latest again")
+
+
+def test_compare_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern_run: Path) -> None:
+    assert snap_compare(_compare_app(runs_dir, [image_run, pattern_run]), terminal_size=(140, 44),
+                        run_before=_compare_ready)
+
+
+def test_runs_list_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern_run: Path) -> None:
+    app = GanApp([runs_dir], graphics="ascii", probe_host=False, clock=lambda: FIXED_TIME + 3600)
+    assert snap_compare(app, terminal_size=(120, 20), run_before=_list_ready, press=["down", "space"])
+
+
+@pytest.mark.parametrize("refs, words", [
+    (["only-one"], ["2 to 8", "got 1"]),
+    ([f"run{i}" for i in range(9)], ["2 to 8", "got 9"]),
+    (["fixture", "no-such-run"], ["no run folder matches", "no-such-run"]),
+    (["fixture", "fixture"], ["the same run twice"]),
+])
+def test_compare_arguments(runs_dir, image_run, capsys, refs, words) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", *refs, "--runs-dir", str(runs_dir)])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and all(word in error for word in words), error
