@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import math
 
-from textual.app import RenderResult
 from textual.content import Content
-from textual.widget import Widget
 
 from gantui.app.follow import RunPoll
 from gantui.app.format import meter, size
+from gantui.app.widgets.text_pane import TextPane
 
 
-class DevicePane(Widget):
+class DevicePane(TextPane):
     """GPU memory allocated / reserved / peak against the total; RSS and CPU for CPU runs."""
 
     DEFAULT_CSS = """
@@ -22,32 +21,7 @@ class DevicePane(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.border_title = "Device"
-        self.poll: RunPoll | None = None
-        self._shown: list[Content] = [Content("waiting for the run…")]
-
-    def show(self, poll: RunPoll) -> None:
-        self.poll = poll
-        self._update()
-
-    def on_resize(self) -> None:
-        self._update()
-
-    def _update(self) -> None:
-        """Refresh only when the text changed, and lay out again only when its height did (polls are often)."""
-        if self.poll is None:
-            return
-        lines = self._lines(self.poll)
-        if [line.plain for line in lines] == [line.plain for line in self._shown]:
-            return
-        layout = len(lines) != len(self._shown)
-        self._shown = lines
-        self.refresh(layout=layout)
-
-    def render(self) -> RenderResult:
-        return Content("\n").join(self._shown)
+    TITLE = "Device"
 
     def _lines(self, poll: RunPoll) -> list[Content]:
         status, latest, host = poll.status, poll.metrics.latest, poll.host

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import math
 
-from textual.app import RenderResult
 from textual.content import Content
-from textual.widget import Widget
 
 from gantui.app.follow import RunPoll
 from gantui.app.format import meter
+from gantui.app.widgets.text_pane import TextPane
 
 SPARK = "▁▂▃▄▅▆▇█"
 NO_EVAL = "no quality evaluations: eval off or toy data"
 
 
-class QualityPane(Widget):
+class QualityPane(TextPane):
     """FID ↓/↑ with a sparkline, coverage k/n, class bars, and how far D and the losses are from equilibrium."""
 
     DEFAULT_CSS = """
@@ -30,37 +29,16 @@ class QualityPane(Widget):
     }
     """
 
+    TITLE = "Quality"
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.border_title = "Quality"
-        self.poll: RunPoll | None = None
         self.loss_ideal: float | None = None
         self.d_ideal: float | None = 0.5
-        self._shown: list[Content] = [Content("waiting for the run…")]
 
     def set_equilibrium(self, loss_ideal: float | None, d_ideal: float | None) -> None:
         self.loss_ideal, self.d_ideal = loss_ideal, d_ideal
         self._update()
-
-    def show(self, poll: RunPoll) -> None:
-        self.poll = poll
-        self._update()
-
-    def on_resize(self) -> None:
-        self._update()
-
-    def _update(self) -> None:
-        if self.poll is None:
-            return
-        lines = self._lines(self.poll)
-        if [line.plain for line in lines] == [line.plain for line in self._shown]:
-            return
-        layout = len(lines) != len(self._shown)
-        self._shown = lines
-        self.refresh(layout=layout)
-
-    def render(self) -> RenderResult:
-        return Content("\n").join(self._shown)
 
     def _lines(self, poll: RunPoll) -> list[Content]:
         width = max(self.size.width, 30)
