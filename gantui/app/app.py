@@ -6,6 +6,8 @@ yet), `gantui watch RUN` the dashboard on RUN, `gantui compare RUN RUN …` the 
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -26,6 +28,18 @@ if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
 
 TRAIN_MODES = ("process", "thread")
+
+
+TERMINAL_CHECK_S = 2.0
+
+
+def _terminal_fd() -> int | None:
+    """The file descriptor of the controlling terminal the app reads, or None (tests, pipes)."""
+    stream = sys.__stdin__
+    try:
+        return stream.fileno() if stream is not None and stream.isatty() else None
+    except (OSError, ValueError):
+        return None
 
 
 class GanApp(App):
@@ -58,6 +72,9 @@ class GanApp(App):
         self.ema: float | None = None  # curve smoothing, shared by the dashboards and compare
 
     def on_mount(self) -> None:
+        self._terminal = _terminal_fd()
+        if self._terminal is not None:  # a closed SSH session or tmux pane must end the app, not spin it
+            self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone)
         if self.watch is not None:
             self.push_screen(self.dashboard(self.watch))
             return
@@ -69,6 +86,14 @@ class GanApp(App):
             self.open_compare(self.compare)
         elif not list_runs(self.runs_dirs):  # a first start: straight to the launcher (escape: the list)
             self.open_launcher()
+
+    def _exit_if_terminal_gone(self) -> None:
+        """After a hang-up reads of the terminal return nothing forever and Textual would poll them in a busy
+        loop; ioctls on it fail with EIO, which is how we notice. Runs started from here keep training."""
+        try:
+            os.tcgetpgrp(self._terminal)
+        except OSError:
+            self.exit(return_code=129)
 
     def dashboard(self, path: Path, handle: RunHandle | None = None, can_go_back: bool = False) -> DashboardScreen:
         return DashboardScreen(path, handle, graphics=self.graphics, poll_interval=self.poll_interval,
