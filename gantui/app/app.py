@@ -6,6 +6,7 @@ yet), `gantui watch RUN` the dashboard on RUN, `gantui compare RUN RUN …` the 
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -92,8 +93,9 @@ class GanApp(App):
         loop; ioctls on it fail with EIO, which is how we notice. Runs started from here keep training."""
         try:
             os.tcgetpgrp(self._terminal)
-        except OSError:
-            self.exit(return_code=129)
+        except OSError as error:
+            if error.errno == errno.EIO:  # hung up; other errors (not our controlling tty) are no signal
+                self.exit(return_code=129)
 
     def dashboard(self, path: Path, handle: RunHandle | None = None, can_go_back: bool = False) -> DashboardScreen:
         return DashboardScreen(path, handle, graphics=self.graphics, poll_interval=self.poll_interval,
