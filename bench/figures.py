@@ -90,8 +90,8 @@ def figure_1(repeats: int, quick: bool) -> Figure:
 # ---- 2. a bare pytorch/examples-style loop against gantui ---------------------------------------------------
 CASES = {  # arch: dataset, steps, warm-up steps, CPU batch (None: the arch's default)
     "mlp": ("mnist", 1200, 100, None),
-    "dcgan28": ("mnist", 40, 10, None),
-    "dcgan64": ("shapes", 30, 10, 16),
+    "dcgan28": ("mnist", 60, 20, None),  # the first intervals still warm up (allocator, oneDNN's kernels)
+    "dcgan64": ("shapes", 40, 10, 16),
 }
 GPU_STEPS = {"mlp": (3000, 500), "dcgan28": (1500, 300), "dcgan64": (600, 100)}
 
@@ -125,8 +125,10 @@ def bare_vs_gantui(arch: str, device: str, repeats: int, quick: bool, root: Path
         pairs.append(rates["gantui"] / rates["bare"])
     default_env = [run_json("bench.bare_loop", bare_args, openmp=None)["samples_per_s"]
                    for _ in range(default_env_repeats)]
+    step_ab = run_json("bench.step_ab", ["--arch", arch, "--device", device, "--blocks", "4" if quick else "6"])
     return {"arch": arch, "device": device, "batch": batch, "steps": steps, "warmup": warmup, "bare": bare,
-            "gantui": gantui, "pairs": pairs, "ratio": median(gantui) / median(bare), "default_env": default_env}
+            "gantui": gantui, "pairs": pairs, "ratio": median(gantui) / median(bare), "default_env": default_env,
+            "step_ab": step_ab["ratio"]}
 
 
 def figure_2(repeats: int, quick: bool) -> Figure:
@@ -139,22 +141,25 @@ def figure_2(repeats: int, quick: bool) -> Figure:
                                               default_env_repeats=2 if arch == "mlp" and device == "cpu" else 0))
     figure.met = all(r["ratio"] >= 1.0 and min(r["pairs"]) >= 0.97 for r in results)
     figure.header = ["arch", "device", "batch", "bare loop samples/s", "gantui samples/s", "ratio (median)",
-                     "ratio per pair"]
+                     "ratio per pair", "step alone, in-process A/B"]
     for r in results:
         figure.rows.append([r["arch"], r["device"], str(r["batch"]), spread(r["bare"]), spread(r["gantui"]),
-                            f"{r['ratio']:.3f}", " ".join(f"{p:.2f}" for p in r["pairs"])])
+                            f"{r['ratio']:.3f}", " ".join(f"{p:.2f}" for p in r["pairs"]), f"{r['step_ab']:.2f}"])
     figure.headline = ", ".join(f"{r['arch']}/{r['device']} {r['ratio']:.2f}" for r in results)
     mlp = next(r for r in results if r["arch"] == "mlp" and r["device"] == "cpu")
     if mlp["default_env"]:
         figure.rows.append(["mlp, bare loop under torch's default OpenMP settings", "cpu", str(mlp["batch"]),
                             spread(mlp["default_env"]), spread(mlp["gantui"]),
-                            f"{median(mlp['gantui']) / median(mlp['default_env']):.2f}", ""])
+                            f"{median(mlp['gantui']) / median(mlp['default_env']):.2f}", "", ""])
     figure.notes.append(
         "On a CPU there is no device to wait for: `.item()` on a CPU tensor reads memory, so the bare loop's "
         "five syncs a step cost microseconds and both loops run the same kernels. What differs is gantui's "
         "bookkeeping on the device (a few tiny tensor ops a step, gradient norms every 10th step), its writer "
-        "thread, and its fused Adam; in an in-process A/B of the step alone the two are within ±3% (mlp, "
-        "dcgan28). The spread of 'ratio per pair' is the noise of a shared 2-core machine. The syncs gantui "
+        "thread, and its fused Adam. The last column times the two steps alone in one process, alternating "
+        "blocks of steps (bench/step_ab.py; > 1: gantui faster): "
+        + ", ".join(f"{r['arch']}/{r['device']} {r['step_ab']:.2f}" for r in results)
+        + ". The spread of 'ratio per pair' is the noise of a shared 2-core machine: with two OpenMP threads, "
+        "a run during which another process holds a core runs at about half speed. The syncs gantui "
         "avoids cost most on a GPU, where each `.item()` drains the launch queue: the GPU rows (and figure 7) "
         "measure that when a GPU is present.")
     if mlp["default_env"]:
@@ -202,7 +207,7 @@ def figure_3(repeats: int, quick: bool) -> Figure:
     headless, watched, app_cpu = [], [], []
     try:
         with tempfile.TemporaryDirectory(prefix="gantui-bench-3-") as folder:
-            for index in range(max(2, repeats - 1)):
+            for index in range(max(2, repeats)):
                 headless.append(monitor_cost.one_run(Path(folder), 2 * index, steps, watched=False)[0])
                 rate, share = monitor_cost.one_run(Path(folder), 2 * index + 1, steps, watched=True)
                 watched.append(rate)
