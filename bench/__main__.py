@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         "runs, and every ratio compares runs made in the same invocation, alternating the two sides. "
         + (f"The whole suite took {results['suite_minutes']:.1f} min. " if "suite_minutes" in results else "")
         + "Benchmarks never run in `make test`; tests never assert times.",
+        "The machine may be shared: each figure ends with the load average before and after it (a load above "
+        "the core count means other processes were competing for the CPU, which makes two-thread training "
+        "runs slower and noisier; re-measure one figure with `python -m bench --only N`).",
     ]
     if args.quick:
         preamble.append("**Quick mode: shortened runs, not figures to quote.**")

@@ -269,7 +269,8 @@ def figure_4(repeats: int, quick: bool) -> Figure:
         "architectures "
         "(pattern-mlp, curve-mlp) do a few thousand FLOPs a step: they measure Python and dispatch, not "
         "arithmetic. The MLPs multiply small matrices (64×784 by 784×200), which run well below peak. "
-        "`--amp bf16` is off by default on CPUs: in our A/B it made mlp ≈1.6× faster on this AVX512-BF16 CPU "
+        "`--amp bf16` is off by default on CPUs: on this AVX512-BF16 CPU it made mlp 1.0–1.7× faster across "
+        "our runs (figure 1 measures it each time) "
         "but dcgan28 and dcgan64 1.5–2× slower (autocast's casts around BatchNorm and small convolutions).")
     if not torch.cuda.is_available():
         figure.notes.append(f"GPU: {NO_GPU}. The same script runs there by itself (bf16, 8192² matmul peak).")
