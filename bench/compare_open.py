@@ -87,7 +87,7 @@ async def time_open(paths: list[Path], runs_dir: Path) -> float:
             if isinstance(screen, CompareScreen) and screen.loads_seen:
                 plot = screen.query_one(ComparePlot)
                 views = list(screen.query(SampleView))
-                if plot.points_drawn and all(view.picture is not None for view in views):
+                if plot.cells_drawn and all(view.picture is not None for view in views):
                     break
             await asyncio.sleep(0.002)
         painted = asyncio.get_running_loop().create_future()

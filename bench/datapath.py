@@ -1,6 +1,6 @@
 """Figure 5, the monitor's data path on a run 1,000,000 log intervals long: appending rows (RunDir, as the
 trainer does), following them (MetricsTail: 100 new rows), loading everything (load_metrics), and drawing
-the loss pane (the app's min/max decimation, then a plotext build of a 100×30 pane).
+the loss pane (the app's braille rasterising of both series, then plotext's build of a 100×30 pane).
 
     python -m bench.datapath [--rows 1000000] [--repeats 7]
 
@@ -48,32 +48,29 @@ def metric_row(step: int) -> dict:
 
 
 def render_loss_pane(steps: np.ndarray, loss_d: np.ndarray, loss_g: np.ndarray) -> tuple[float, float]:
-    """What the dashboard's loss pane does for one draw: decimate each series to the pane, build with plotext.
+    """What the dashboard's loss pane does for one draw: rasterise both series into braille cells
+    (MetricPlot.replot), then plotext's build and textual-plotext's conversion to Rich text (its render).
     Returns the milliseconds of each half."""
-    import plotext as plt
+    from rich.text import Text
+    from textual_plotext.plot import Plot
 
-    from gantui.app.history import decimate, window
+    from gantui.app.chart import build_chart, draw_chart
+    from gantui.app.history import window
+    from gantui.app.widgets.metric_plot import plotted_curve
 
     start = time.perf_counter()
     rows = window(steps, None)
-    buckets = max(PANE[0] - 8, 8) * 2  # braille: two dots per cell, as MetricPlot does
-    lines = []
-    for series in (loss_d, loss_g):
-        y = series[rows]
-        keep = np.isfinite(y)
-        xs, ys = decimate(steps[rows][keep], y[keep], buckets)
-        lines.append((xs.tolist(), ys.tolist()))
-    decimated = time.perf_counter()
-    plt.clear_data()
-    plt.clear_figure()
-    plt.plotsize(*PANE)
-    plt.frame(False)
-    for (xs, ys), colour in zip(lines, ("red", "cyan"), strict=True):
-        plt.plot(xs, ys, marker="braille", color=colour)
-    plt.plot([float(steps[0]), float(steps[-1])], [0.693, 0.693], color="white")
-    plt.build()
+    curves = [plotted_curve(steps[rows], series[rows], colour, False)
+              for series, colour in ((loss_d, "red"), (loss_g, "cyan"))]
+    chart = build_chart(curves, *PANE, references=((0.693, "white"),))
+    rasterised = time.perf_counter()
+    plot = Plot()
+    draw_chart(plot, chart)
+    plot.plotsize(*PANE)
+    plot._set_size(*PANE)  # as textual-plotext's PlotextPlot.render does
+    Text.from_ansi(plot.build())
     built = time.perf_counter()
-    return (decimated - start) * 1000, (built - decimated) * 1000
+    return (rasterised - start) * 1000, (built - rasterised) * 1000
 
 
 def timed(function, repeats: int) -> list[float]:
@@ -128,10 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         steps = frame["step"].to_numpy(np.float64)[: args.rows]
         loss_d = frame["loss_d"].to_numpy(np.float64)[: args.rows]
         loss_g = frame["loss_g"].to_numpy(np.float64)[: args.rows]
-        render_loss_pane(steps, loss_d, loss_g)  # plotext's first build imports and caches
+        render_loss_pane(steps, loss_d, loss_g)  # the first build imports and caches
         halves = [render_loss_pane(steps, loss_d, loss_g) for _ in range(args.repeats)]
         result["render_ms"] = statistics.median(sum(pair) for pair in halves)
-        result["decimate_ms"] = statistics.median(pair[0] for pair in halves)
+        result["rasterise_ms"] = statistics.median(pair[0] for pair in halves)
         result["plotext_ms"] = statistics.median(pair[1] for pair in halves)
     print(json.dumps(result))
     return 0

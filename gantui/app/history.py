@@ -1,4 +1,4 @@
-"""Metric history for the plots: bounded numpy columns, EMA smoothing and min/max decimation.
+"""Metric history for the plots: bounded numpy columns, EMA smoothing and the plotted window.
 
 The follower thread owns a `MetricsHistory` and appends to it; the UI only ever sees `MetricsFrame`s.
 A frame is the first `count` rows of arrays that are written only beyond `count` afterwards (growing or
@@ -170,20 +170,3 @@ def window(steps: np.ndarray, last_steps: int | None) -> slice:
         return slice(0, steps.size)
     start = int(np.searchsorted(steps, steps[-1] - last_steps, side="left"))
     return slice(start, steps.size)
-
-
-def decimate(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most 2·`buckets` points keeping each bucket's min and max, so spikes survive at any width."""
-    n = x.size
-    if buckets < 1 or n <= 2 * buckets:
-        return x, y
-    starts = np.linspace(0, n, buckets + 1).astype(np.int64)[:-1]
-    starts = np.unique(starts)
-    low = np.fmin.reduceat(y, starts)
-    high = np.fmax.reduceat(y, starts)
-    ends = np.append(starts[1:], n) - 1
-    centre = (x[starts] + x[ends]) / 2
-    xs = np.repeat(centre, 2)
-    ys = np.empty(xs.size, dtype=np.float64)
-    ys[0::2], ys[1::2] = low, high
-    return xs, ys

@@ -44,7 +44,7 @@ async def test_compare_keys(runs_dir, image_run, pattern_run, press, wait_until)
         await _compare_ready(pilot)
         screen = pilot.app.screen
         plot = screen.query_one(ComparePlot)
-        assert len(plot.curves) == 2 and plot.points_drawn > 0
+        assert len(plot.curves) == 2 and plot.cells_drawn > 0
         assert {"dataset", "arch", "loss", "optimizer", "lr"} <= set(screen.differing())
         await press(pilot, "m")
         await wait_until(pilot, lambda: plot.title == "loss G", what="loss G plotted")

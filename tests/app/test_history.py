@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gantui.app.history import MetricsHistory, decimate, ema, window
+from gantui.app.history import MetricsHistory, ema, window
 
 
 def _reference_ema(values: np.ndarray, factor: float) -> np.ndarray:
@@ -46,15 +46,6 @@ def test_history_is_bounded_and_frames_stay_valid() -> None:
     steps = history.frame().step_column()
     assert steps[0] == 0 and steps[-1] == 5099 and np.all(np.diff(steps) > 0)
     assert history.frame().rate is not None
-
-
-def test_decimate_keeps_extremes_and_bounds_points() -> None:
-    x = np.arange(1_000_000, dtype=float)
-    y = np.zeros_like(x)
-    y[123_456], y[654_321] = 5.0, -7.0
-    xs, ys = decimate(x, y, 150)
-    assert xs.size <= 300
-    assert ys.max() == 5.0 and ys.min() == -7.0
 
 
 def test_window_selects_the_last_steps() -> None:

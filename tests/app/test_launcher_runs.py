@@ -66,7 +66,7 @@ async def _watch_grow_pause_stop(press, pilot, wait_until) -> DashboardScreen:
     await wait_until(pilot, lambda: dashboard.poll.metrics.count > first_rows + 2, what="more metric rows")
     assert dashboard.poll.step > first_step
     await wait_until(pilot, lambda: losses.frame.count > first_rows, what="the plot to take the new rows")
-    assert losses.points_drawn > 0
+    assert losses.cells_drawn > 0
     await press(pilot, "p")
     await wait_until(pilot, lambda: dashboard.poll.state == "paused", what="the run to pause")
     paused_at = dashboard.poll.step

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 from textual.markup import escape
 
+from gantui.app.chart import Curve, build_chart
 from gantui.app.history import ema, window
-from gantui.app.widgets.metric_plot import MetricPlot, step_ticks
+from gantui.app.widgets.metric_plot import MetricPlot, plotted_curve
 
 RUN_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "orange")  # plotext names
 LEGEND_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "dark_orange")  # the same in markup
@@ -58,24 +59,17 @@ class ComparePlot(MetricPlot):
         self._drawn_key = key
         axis = "wall time (s)" if self.x_by_time else "step"
         self.border_subtitle = f"{self.view.describe()} · x: {axis}"
-        # One mean per braille dot column: many overlaid min/max bands are unreadable, and plotext's line
-        # drawing costs per pixel of every vertical min-max stroke (8 noisy runs took ~0.4 s a frame).
+        # One mean per braille dot column: many overlaid min/max bands are unreadable.
         buckets = max(self.size.width - 8, 8) * 2
-        lines: list[tuple[list[float], list[float], str]] = []
-        first, last = np.inf, -np.inf
+        curves = []
         for index, (_, x, y) in enumerate(self.curves):
             y = self._series(index, y.astype(np.float64))
             rows = window(x, None if self.x_by_time else self.view.last_steps)
-            xs, ys = x[rows], y[rows]
-            keep = np.isfinite(xs) & np.isfinite(ys) & ((ys > 0) if self.view.log_y else True)
-            xs, ys = bucket_means(xs[keep], ys[keep], buckets)
-            if xs.size:
-                lines.append((xs.tolist(), ys.tolist(), RUN_COLOURS[index % len(RUN_COLOURS)]))
-                first, last = min(first, float(xs[0])), max(last, float(xs[-1]))
-        self.points_drawn = sum(len(xs) for xs, _, _ in lines)
-        self._lines = lines
-        self._ticks = step_ticks(first, last, max(2, min(6, self.size.width // 10))) if lines else None
-        self.refresh()
+            curve = plotted_curve(x[rows], y[rows], RUN_COLOURS[index % len(RUN_COLOURS)], self.view.log_y)
+            xs, ys = bucket_means(curve.x, curve.y, buckets)
+            order = np.argsort(xs, kind="stable")  # a resumed run's wall time need not be monotonic
+            curves.append(Curve(xs[order], ys[order], curve.colour))
+        self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=self.view.log_y))
 
 
 def bucket_means(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:

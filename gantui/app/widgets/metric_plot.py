@@ -1,8 +1,8 @@
 """A plot of metric series against step (plotext), with a reference line, EMA, log scale and a window.
 
 Used twice on the dashboard: the losses (D and G, the loss's equilibrium line) and D(x) / D(G(z)) (the
-0.5 line). The history can hold a million rows; each draw decimates to the pane's width (min and max per
-column of braille dots), so drawing costs the same at any run length.
+0.5 line). The history can hold a million rows; each draw rasterises the min/max envelope of every braille
+dot column with numpy (gantui/app/chart.py), so plotext only ever draws one point per terminal cell.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from textual.app import RenderResult
 from textual.markup import escape
 from textual_plotext import PlotextPlot
 
-from gantui.app.format import count, short_count
-from gantui.app.history import MetricsFrame, decimate, window
+from gantui.app.chart import Chart, Curve, build_chart, draw_chart
+from gantui.app.format import count
+from gantui.app.history import MetricsFrame, window
 
 _COLOURS = ("red", "cyan", "yellow", "green")
 
@@ -53,9 +54,8 @@ class MetricPlot(PlotextPlot):
         self.reference: tuple[float, str] | None = None
         self.frame = MetricsFrame()
         self.view = PlotView()
-        self.points_drawn = 0  # how many points the last draw handed plotext (tests, the decimation promise)
-        self._lines: list[tuple[list[float], list[float], str]] = []
-        self._ticks: tuple[list[float], list[str]] | None = None
+        self.cells_drawn = 0  # braille cells the last draw filled (tests: it never exceeds the pane)
+        self._chart: Chart | None = None
         self.title = title
         self._drawn_key: tuple | None = None
         self._update_title()
@@ -86,7 +86,7 @@ class MetricPlot(PlotextPlot):
         self.replot()
 
     def replot(self) -> None:
-        """Decimate what the view shows to the pane's width; the next render draws it."""
+        """Rasterise what the view shows for the pane's size; the next render hands it to plotext."""
         key = (self.frame.version, self.frame.count, self.view, self.size, self.reference)
         if key == self._drawn_key or not self.is_mounted:
             return
@@ -95,52 +95,32 @@ class MetricPlot(PlotextPlot):
         frame, view = self.frame, self.view
         steps = frame.step_column()
         rows = window(steps, view.last_steps)
-        x = steps[rows]
-        buckets = max(self.size.width - 8, 8) * 2  # braille: two dots per cell
-        lines: list[tuple[list[float], list[float], str]] = []
+        curves = []
         for index, (column, _label) in enumerate(self.series):
             y = frame.series(column, view.ema)[rows].astype(np.float64)
-            keep = np.isfinite(y) & (y > 0) if view.log_y else np.isfinite(y)
-            xs, ys = decimate(x[keep], y[keep], buckets)
-            if xs.size:
-                lines.append((xs.tolist(), ys.tolist(), _COLOURS[index]))
-        self.points_drawn = sum(len(xs) for xs, _, _ in lines)
-        if self.reference is not None and lines and (not view.log_y or self.reference[0] > 0):
+            curves.append(plotted_curve(steps[rows], y, _COLOURS[index], view.log_y))
+        references = ()
+        if self.reference is not None and (not view.log_y or self.reference[0] > 0):
             value = self.reference[0]
-            lines.append(([float(x[0]), float(x[-1])], [value, value], "white"))
-        self._lines = lines
-        self._ticks = step_ticks(float(x[0]), float(x[-1]), max(2, min(6, self.size.width // 10))) if x.size \
-            else None
+            references = ((math.log10(value) if view.log_y else value, "white"),)
+        self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=view.log_y,
+                                    references=references))
+
+    def show_chart(self, chart: Chart | None) -> None:
+        self._chart = chart
+        self.cells_drawn = chart.cells if chart else 0
         self.refresh()
 
     def render(self) -> RenderResult:
-        # plotext rescales its stored data in place when it builds a log plot, so every build starts afresh
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.frame(False)
-        for xs, ys, colour in self._lines:
-            plt.plot(xs, ys, marker="braille", color=colour)
-        if self._lines:
-            values = [v for _, ys, _ in self._lines for v in ys]
-            low, high = min(values), max(values)
-            if self.view.log_y:
-                plt.yscale("log")
-            else:
-                pad = (high - low) * 0.05 or 0.5  # a flat line still needs a y range
-                plt.ylim(max(low - pad, 0.0) if low >= 0 else low - pad, high + pad)
-        if self._ticks is not None:
-            plt.xticks(*self._ticks)
+        draw_chart(self.plt, self._chart)
         return super().render()
 
 
-def step_ticks(first: float, last: float, count: int) -> tuple[list[float], list[str]]:
-    """About `count` round step numbers between first and last, labelled briefly (1.5k, 2M)."""
-    if last <= first:
-        return [first], [short_count(int(first))]
-    raw = (last - first) / max(count - 1, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    spacing = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.ceil(first / spacing) * spacing
-    ticks = [float(t) for t in np.arange(start, last + spacing * 0.001, spacing)]
-    return ticks, [short_count(int(t)) if t >= 1000 else f"{t:g}" for t in ticks]
+def plotted_curve(x: np.ndarray, y: np.ndarray, colour: str, log_y: bool) -> Curve:
+    """The finite points of a series (positive ones, as log10, on a log axis)."""
+    keep = np.isfinite(x) & np.isfinite(y) & ((y > 0) if log_y else True)
+    if not keep.all():  # a copy only when something must go: a million rows are 8 MB a series
+        x, y = x[keep], y[keep]
+    return Curve(x, np.log10(y) if log_y else y, colour)
+
+
