@@ -118,3 +118,32 @@ def test_sample_pictures_are_written_off_the_training_thread_and_complete_at_the
     assert (samples / "latest.png").read_bytes() == (samples / "step-8.png").read_bytes()
     assert set(writers) == {"gantui-writer"}
     assert json.loads((prepared.path / "status.json").read_text())["state"] == "finished"
+
+
+@pytest.mark.parametrize("arch, joint", [("mlp", True), ("cgan", True), ("dcgan28", False)])
+def test_discriminator_sees_real_and_fake_in_one_pass_only_without_batchnorm(tmp_path, arch, joint):
+    from gantui.engine.control import RunControl
+    from gantui.engine.samples import from_unit_range
+    from gantui.engine.trainer import Trainer
+
+    def one_step(joint_d: bool, folder: str):
+        prepared = prepare_run(resolve_config("mnist", arch, steps=2, device="cpu", batch_size=8, eval_every=0,
+                                              runs_dir=str(tmp_path / folder)))
+        trainer = Trainer(prepared, (), RunControl())
+        try:
+            assert trainer.joint_d is joint  # BatchNorm mixes the samples of a batch: never joined
+            trainer.joint_d = joint_d
+            real, labels = next(iter(prepared.source.epoch(8, torch.device("cpu"), torch.Generator().manual_seed(0))))
+            real = from_unit_range(real, prepared.arch.output_range)
+            values = trainer.train_step(real, labels, measure_norms=True)
+            assert all(p.requires_grad for p in trainer.discriminator.parameters())  # unfrozen after the G phase
+            return values, [p.detach().clone() for p in trainer.generator.parameters()]
+        finally:
+            trainer.writer.close()
+
+    (joined, g_joined), (separate, g_separate) = one_step(True, "a"), one_step(False, "b")
+    if not joint:  # and with BatchNorm, joining would indeed change the step
+        assert not torch.allclose(joined, separate, rtol=1e-4, atol=1e-5)
+        return
+    assert torch.allclose(joined, separate, rtol=1e-4, atol=1e-5)  # the same losses, D outputs and norms
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(g_joined, g_separate, strict=True))
