@@ -43,11 +43,12 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
 
 
-def spread(values: list[float]) -> str:
-    """`median (min–max, n runs)` with thousands separators."""
+def spread(values: list[float], style: str = "{:,.0f}") -> str:
+    """`median (min–max, n runs)`, each number in `style` (default: whole, with thousands separators)."""
     if not values:
         return "—"
-    return f"{median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f}, {len(values)} runs)"
+    low, mid, high = (style.format(v) for v in (min(values), median(values), max(values)))
+    return f"{mid} ({low}–{high}, {len(values)} runs)"
 
 
 def child_env(openmp: dict[str, str] | None = GANTUI_OPENMP) -> dict[str, str]:

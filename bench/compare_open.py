@@ -2,6 +2,8 @@
 
     python -m bench.compare_open [--runs 8] [--rows 100000] [--repeats 3] [--keep DIR]
 
+The last line printed is a JSON object of the times (bench/figures.py's figure 8 reads it).
+
 Writes the runs once (metrics.csv with every column, a few sample grids, config and status), then for each
 repeat starts the app on `gantui compare` of them in a headless terminal (160×48) and times from the start
 of the app to the first frame that shows every curve, every sample grid and the table. Also times the
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"read {args.runs} × {args.rows:,} rows: median {read:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in reads)})")
     print(f"compare open → first full render: median {opened:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in opens)})"
           f"  goal < {GOAL_S:g} s: {'met' if opened < GOAL_S else 'MISSED'}")
+    print(json.dumps({"runs": args.runs, "rows": args.rows, "read_s": reads, "open_s": opens}))  # for make bench
     return 0
 
 
