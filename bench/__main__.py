@@ -3,7 +3,8 @@
     python -m bench [--only 2,5] [--repeats 3] [--quick] [--out BENCHMARKS.md]
 
 `--only` re-measures some figures and keeps the others' latest results (bench/results.json), each figure
-stamped with when it was measured. `--quick` shortens every run (a smoke test, not figures to publish: bench/results.json is left alone).
+stamped with when it was measured. `--quick` shortens every run (a smoke test, not figures to publish:
+bench/results.json is left alone).
 """
 
 from __future__ import annotations

@@ -154,10 +154,12 @@ def figure_2(repeats: int, quick: bool) -> Figure:
                             f"{median(mlp['gantui']) / median(mlp['default_env']):.2f}", "", ""])
     figure.notes.append(
         "On a CPU there is no device to wait for: `.item()` on a CPU tensor reads memory, so the bare loop's "
-        "five syncs a step cost microseconds and both loops run the same kernels. What differs is gantui's "
-        "bookkeeping on the device (a few tiny tensor ops a step, gradient norms every 10th step), its writer "
-        "thread, and its fused Adam. The last column times the two steps alone in one process, alternating "
-        "blocks of steps (bench/step_ab.py; > 1: gantui faster): "
+        "five syncs a step cost microseconds. What differs is gantui's bookkeeping on the device (a few tiny "
+        "tensor ops a step, gradient norms every 10th step), its writer thread, its fused Adam, and two "
+        "savings in its step: D scores real and fake in one pass when it has no BatchNorm (mlp), and D's "
+        "weights are frozen during the G phase, so the gradients of D's weights that the example computes "
+        "and throws away are never computed (a third of that phase's matmuls for the mlp). The last column "
+        "times the two steps alone in one process, alternating blocks of steps (bench/step_ab.py; > 1: gantui faster): "
         + ", ".join(f"{r['arch']}/{r['device']} {r['step_ab']:.2f}" for r in results)
         + ". The spread of 'ratio per pair' is the noise of a shared 2-core machine: with two OpenMP threads, "
         "a run during which another process holds a core runs at about half speed. The syncs gantui "
