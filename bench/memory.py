@@ -23,8 +23,9 @@ from gantui.engine.config import resolve_config
 from gantui.engine.control import RunControl
 from gantui.engine.data.shapes import load_shapes
 from gantui.engine.models import build_models, count_parameters, get_arch
+from gantui.engine.prepare import PreparedRun
 from gantui.engine.samples import from_unit_range
-from gantui.engine.trainer import PreparedRun, Trainer
+from gantui.engine.trainer import Trainer
 
 
 def peak_rss() -> int:

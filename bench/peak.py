@@ -25,8 +25,9 @@ from gantui.engine.data import load_dataset
 from gantui.engine.data.base import DataInfo
 from gantui.engine.data.tensor_source import TensorSource
 from gantui.engine.models import ARCHS, build_models
+from gantui.engine.prepare import PreparedRun
 from gantui.engine.samples import from_unit_range
-from gantui.engine.trainer import PreparedRun, Trainer
+from gantui.engine.trainer import Trainer
 
 # The pictures each architecture trains on (C, H, W); the toy architectures use their own toy data.
 IMAGE_SHAPES = {"mlp": (1, 28, 28), "dcgan28": (1, 28, 28), "cgan": (1, 28, 28), "cdcgan": (1, 28, 28),

@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 ENGINE_MODULES = [
-    "gantui.engine.trainer", "gantui.engine.reader", "gantui.engine.rundir", "gantui.engine.check",
-    "gantui.engine.generate", "gantui.engine.data", "gantui.engine.models", "gantui.engine.losses",
-    "gantui.engine.packh5", "gantui.engine.control", "gantui.engine.devices",
+    "gantui.engine.prepare", "gantui.engine.trainer", "gantui.engine.reader", "gantui.engine.rundir",
+    "gantui.engine.check", "gantui.engine.generate", "gantui.engine.data", "gantui.engine.models",
+    "gantui.engine.losses", "gantui.engine.packh5", "gantui.engine.control", "gantui.engine.devices",
 ]
 
 

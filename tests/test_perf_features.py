@@ -15,9 +15,10 @@ from gantui.engine.config import config_to_args, resolve_config
 from gantui.engine.data.base import DataInfo
 from gantui.engine.data.tensor_source import TensorSource
 from gantui.engine.errors import UserError
+from gantui.engine.prepare import prepare_run
 from gantui.engine.reader import load_metrics
 from gantui.engine.rundir import RunDir
-from gantui.engine.trainer import prepare_run, train
+from gantui.engine.trainer import train
 
 
 def small_run(tmp_path, **options):

@@ -238,8 +238,9 @@ def test_evaluations_are_due_every_interval_and_at_a_distant_end(mnist):
 
 def test_training_writes_eval_csv_best_checkpoint_and_alarm_status(tmp_path, monkeypatch):
     from gantui.engine.config import resolve_config
+    from gantui.engine.prepare import prepare_run
     from gantui.engine.reader import load_eval
-    from gantui.engine.trainer import prepare_run, train
+    from gantui.engine.trainer import train
 
     real_train = classifier.train_classifier
     monkeypatch.setattr(classifier, "train_classifier",

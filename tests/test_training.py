@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 
 from gantui.engine.config import resolve_config
+from gantui.engine.prepare import prepare_resume, prepare_run
 from gantui.engine.reader import load_metrics
-from gantui.engine.trainer import prepare_resume, prepare_run, train
+from gantui.engine.trainer import train
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def _run_training(prepared, plain: bool) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    from gantui.engine.trainer import prepare_run
+    from gantui.engine.prepare import prepare_run
 
     config = config_from_args(args)
     prepared = prepare_run(config, Path(args.run_path) if args.run_path else None)
@@ -67,7 +67,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
-    from gantui.engine.trainer import prepare_resume
+    from gantui.engine.prepare import prepare_resume
 
     path = find_run(args.run, args.runs_dir)
     return _run_training(prepare_resume(path, steps=args.steps, epochs=args.epochs, device=args.device),

@@ -24,7 +24,7 @@ class CheckResult:
 
 def run_checks(config: TrainConfig) -> list[CheckResult]:
     """Build the run's parts (UserError if they can't be built) and check them; nothing is written."""
-    from gantui.engine.trainer import build_parts
+    from gantui.engine.prepare import build_parts
 
     source, arch, generator, discriminator, device = build_parts(config)
     info = source.info

@@ -1,7 +1,7 @@
 """The training loop: batched, reproducible, syncing the device once per log interval.
 
-`prepare_run` checks everything the user gave (data, architecture, device) before any folder exists;
-`train` runs it, reporting through events to sinks, the run directory always among them.
+`train` runs a `PreparedRun` (see prepare.py) to its end, reporting through events to sinks, the run
+directory always among them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import dataclasses
 import math
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,12 +19,10 @@ from torch import nn
 from gantui.engine import losses
 from gantui.engine.acceleration import AUTOCAST_DTYPES, compile_module, make_optimizer, resolve_amp, tune_for_device
 from gantui.engine.background import BackgroundSink
-from gantui.engine.checkpoint import load_checkpoint, save_checkpoint
+from gantui.engine.checkpoint import save_checkpoint
 from gantui.engine.config import TrainConfig
 from gantui.engine.control import RunControl
-from gantui.engine.data import load_dataset
-from gantui.engine.data.base import DataSource
-from gantui.engine.devices import device_name, memory_figures, resolve_device
+from gantui.engine.devices import device_name, memory_figures
 from gantui.engine.errors import UserError
 from gantui.engine.events import (
     CheckpointSaved,
@@ -41,93 +37,15 @@ from gantui.engine.events import (
     StateChanged,
 )
 from gantui.engine.export import export_generator
-from gantui.engine.models import build_models, count_parameters, get_arch
-from gantui.engine.models.base import ArchSpec
+from gantui.engine.models import count_parameters
+from gantui.engine.prepare import PreparedRun
+from gantui.engine.prepare import prepare_run as prepare_run  # until gantui/app/launch.py imports it from prepare
 from gantui.engine.quality.tracker import QualityTracker
-from gantui.engine.rundir import RunDir, RunDirSink, create_run_dir
+from gantui.engine.rundir import RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, image_grid
 
 HEARTBEAT_S = 5.0
 FIXED_INPUT = 0.5  # the pattern tutorial feeds its generator this constant
-
-
-@dataclass
-class PreparedRun:
-    """A run whose data, models and device are ready and whose folder exists."""
-
-    config: TrainConfig
-    path: Path
-    source: DataSource
-    arch: ArchSpec
-    generator: nn.Module
-    discriminator: nn.Module
-    device: torch.device
-    checkpoint: dict[str, Any] | None = None  # set when resuming
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return self.source.steps_per_epoch(self.config.batch_size)
-
-    @property
-    def total_steps(self) -> int:
-        if self.config.steps is not None:
-            return self.config.steps
-        return (self.config.epochs or 1) * self.steps_per_epoch
-
-
-def build_parts(config: TrainConfig) -> tuple[DataSource, ArchSpec, nn.Module, nn.Module, torch.device]:
-    """Data, architecture, G, D and device for `config`; UserError when any of them cannot be had."""
-    device = resolve_device(config.device)
-    arch = get_arch(config.arch)
-    source = load_dataset(config.dataset, config.data, image_size=config.image_size, download=config.download)
-    torch.manual_seed(config.seed)  # the initial weights follow --seed too
-    generator, discriminator = build_models(config.arch, source.info, config.latent_dim)
-    if config.latent == "fixed" and config.latent_dim != 1:
-        raise UserError("--latent fixed feeds the constant 0.5 and needs --latent-dim 1")
-    return source, arch, generator.to(device), discriminator.to(device), device
-
-
-def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRun:
-    """Validate and build everything, then create the run folder (never before: no half-written runs)."""
-    source, arch, generator, discriminator, device = build_parts(config)
-    if run_path is None:
-        path = create_run_dir(Path(config.runs_dir), config.dataset, config.arch, config.name)
-    else:
-        path = Path(run_path)
-        if path.exists() and any(path.iterdir()):
-            raise UserError(f"run folder {path} already exists and is not empty")
-        path.mkdir(parents=True, exist_ok=True)
-    warnings = list(getattr(source, "warnings", []))
-    return PreparedRun(config, path, source, arch, generator, discriminator, device, warnings=warnings)
-
-
-def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None = None,
-                   device: str | None = None) -> PreparedRun:
-    """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
-    from gantui.engine.reader import read_json
-
-    run_path = Path(run_path)
-    data = read_json(run_path / "config.json")
-    if not data:
-        raise UserError(f"{run_path} has no readable config.json")
-    config = TrainConfig.from_dict(data)
-    if steps is not None:
-        config = config.replace(steps=steps, epochs=None)
-    elif epochs is not None:
-        config = config.replace(epochs=epochs, steps=None)
-    if device is not None:
-        config = config.replace(device=device)
-    from gantui.engine.config import validate
-
-    validate(config)
-    checkpoint = load_checkpoint(run_path / "checkpoints" / "last.pt")
-    source, arch, generator, discriminator, torch_device = build_parts(config)
-    prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)
-    if checkpoint["step"] >= prepared.total_steps:
-        raise UserError(f"{run_path.name} already reached step {checkpoint['step']}; "
-                        f"ask for more with --steps N or --epochs N")
-    return prepared
 
 
 class Trainer:

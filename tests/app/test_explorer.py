@@ -17,7 +17,8 @@ from gantui.app.screens.runs import RunsScreen
 @pytest.fixture(scope="module")
 def _cgan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from gantui.engine.config import resolve_config
-    from gantui.engine.trainer import prepare_run, train
+    from gantui.engine.prepare import prepare_run
+    from gantui.engine.trainer import train
 
     folder = tmp_path_factory.mktemp("cgan-runs")
     config = resolve_config("mnist", "cgan", steps=4, batch_size=8, log_every=2, sample_every=4,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
 from gantui.engine.models.base import ArchDefaults, ArchSpec
 from gantui.engine.models.checks import image_problem
+from gantui.engine.models.conditioning import append_one_hot, one_hot
 
 # Keras BatchNormalization(momentum=0.8) keeps 0.8 of the old running mean; torch's momentum is the weight of
 # the new batch, so the same rule is momentum=0.2. Keras's epsilon default is 1e-3 (torch's 1e-5).
@@ -42,11 +42,7 @@ class Dcgan28Generator(nn.Module):
         init_keras_style(self)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        if self.num_classes > 0:
-            if labels is None:
-                raise ValueError("the conditional generator needs labels")
-            z = torch.cat([z, F.one_hot(labels, self.num_classes).to(z.dtype)], dim=1)
-        return self.net(z)
+        return self.net(append_one_hot(z, labels, self.num_classes, "generator"))
 
 
 class Dcgan28Discriminator(nn.Module):
@@ -86,9 +82,7 @@ class Dcgan28Discriminator(nn.Module):
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         if self.num_classes > 0:
-            if labels is None:
-                raise ValueError("the conditional discriminator needs labels")
-            planes = F.one_hot(labels, self.num_classes).to(x.dtype)[:, :, None, None]
+            planes = one_hot(labels, self.num_classes, "discriminator", x.dtype)[:, :, None, None]
             x = torch.cat([x, planes.expand(-1, -1, x.shape[2], x.shape[3])], dim=1)
         return self.net(x).flatten()
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
 from gantui.engine.models.base import ArchDefaults, ArchSpec
 from gantui.engine.models.checks import image_problem
+from gantui.engine.models.conditioning import append_one_hot
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,7 @@ class MlpGenerator(nn.Module):
         )
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        if self.num_classes > 0:
-            if labels is None:
-                raise ValueError("the conditional generator needs labels")
-            z = torch.cat([z, F.one_hot(labels, self.num_classes).to(z.dtype)], dim=1)
-        return self.net(z)
+        return self.net(append_one_hot(z, labels, self.num_classes, "generator"))
 
 
 class MlpDiscriminator(nn.Module):
@@ -75,11 +70,7 @@ class MlpDiscriminator(nn.Module):
         )
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        x = x.flatten(1)
-        if self.num_classes > 0:
-            if labels is None:
-                raise ValueError("the conditional discriminator needs labels")
-            x = torch.cat([x, F.one_hot(labels, self.num_classes).to(x.dtype)], dim=1)
+        x = append_one_hot(x.flatten(1), labels, self.num_classes, "discriminator")
         return self.net(x).flatten()
 
 

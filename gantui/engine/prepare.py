@@ -1,0 +1,100 @@
+"""Preparing a run: everything the user gave (data, architecture, device) is checked before any folder exists.
+
+`prepare_run` builds a new run and only then creates its folder; `prepare_resume` rebuilds one from its
+config.json and last checkpoint. Either gives the `PreparedRun` that `trainer.train` runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gantui.engine.checkpoint import load_checkpoint
+from gantui.engine.config import TrainConfig, validate
+from gantui.engine.data import load_dataset
+from gantui.engine.data.base import DataSource
+from gantui.engine.devices import resolve_device
+from gantui.engine.errors import UserError
+from gantui.engine.models import build_models, get_arch
+from gantui.engine.models.base import ArchSpec
+from gantui.engine.reader import read_json
+from gantui.engine.rundir import create_run_dir
+
+
+@dataclass
+class PreparedRun:
+    """A run whose data, models and device are ready and whose folder exists."""
+
+    config: TrainConfig
+    path: Path
+    source: DataSource
+    arch: ArchSpec
+    generator: nn.Module
+    discriminator: nn.Module
+    device: torch.device
+    checkpoint: dict[str, Any] | None = None  # set when resuming
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.source.steps_per_epoch(self.config.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        if self.config.steps is not None:
+            return self.config.steps
+        return (self.config.epochs or 1) * self.steps_per_epoch
+
+
+def build_parts(config: TrainConfig) -> tuple[DataSource, ArchSpec, nn.Module, nn.Module, torch.device]:
+    """Data, architecture, G, D and device for `config`; UserError when any of them cannot be had."""
+    device = resolve_device(config.device)
+    arch = get_arch(config.arch)
+    source = load_dataset(config.dataset, config.data, image_size=config.image_size, download=config.download)
+    torch.manual_seed(config.seed)  # the initial weights follow --seed too
+    generator, discriminator = build_models(config.arch, source.info, config.latent_dim)
+    if config.latent == "fixed" and config.latent_dim != 1:
+        raise UserError("--latent fixed feeds the constant 0.5 and needs --latent-dim 1")
+    return source, arch, generator.to(device), discriminator.to(device), device
+
+
+def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRun:
+    """Validate and build everything, then create the run folder (never before: no half-written runs)."""
+    source, arch, generator, discriminator, device = build_parts(config)
+    if run_path is None:
+        path = create_run_dir(Path(config.runs_dir), config.dataset, config.arch, config.name)
+    else:
+        path = Path(run_path)
+        if path.exists() and any(path.iterdir()):
+            raise UserError(f"run folder {path} already exists and is not empty")
+        path.mkdir(parents=True, exist_ok=True)
+    warnings = list(getattr(source, "warnings", []))
+    return PreparedRun(config, path, source, arch, generator, discriminator, device, warnings=warnings)
+
+
+def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None = None,
+                   device: str | None = None) -> PreparedRun:
+    """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
+    run_path = Path(run_path)
+    data = read_json(run_path / "config.json")
+    if not data:
+        raise UserError(f"{run_path} has no readable config.json")
+    config = TrainConfig.from_dict(data)
+    if steps is not None:
+        config = config.replace(steps=steps, epochs=None)
+    elif epochs is not None:
+        config = config.replace(epochs=epochs, steps=None)
+    if device is not None:
+        config = config.replace(device=device)
+    validate(config)
+    checkpoint = load_checkpoint(run_path / "checkpoints" / "last.pt")
+    source, arch, generator, discriminator, torch_device = build_parts(config)
+    prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)
+    if checkpoint["step"] >= prepared.total_steps:
+        raise UserError(f"{run_path.name} already reached step {checkpoint['step']}; "
+                        f"ask for more with --steps N or --epochs N")
+    return prepared
