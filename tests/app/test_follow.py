@@ -73,3 +73,13 @@ def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
     assert "\n9 " in text and "0%" in text and "D(x) 0.507 Δ+0.01" in text
     text = "\n".join(line.plain for line in pane._lines(RunFollower(image_run, probe_host=False).poll()))
     assert text.splitlines()[0] == NO_EVAL and "equilibrium" in text
+
+
+def test_event_lines_tell_the_best_checkpoint_from_the_last() -> None:
+    from gantui.app.widgets.events_pane import describe
+
+    last = describe({"event": "checkpoint", "step": 4000, "path": "runs/r/checkpoints/last.pt"})
+    best = describe({"event": "checkpoint", "step": 4000, "path": "runs/r/checkpoints/best.pt"})
+    assert last == "checkpoint at step 4,000" and best == "best-FID checkpoint at step 4,000"
+    assert describe({"event": "end", "state": "diverged", "step": 7, "message": "loss is NaN"}) == \
+        "diverged at step 7: loss is NaN"

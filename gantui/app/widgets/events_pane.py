@@ -22,7 +22,8 @@ def describe(event: dict[str, Any]) -> str:
         resumed = "resumed" if event.get("resumed") else "started"
         return f"{resumed} at {step} on {event.get('device', '?')}"
     if kind == "checkpoint":
-        return f"checkpoint at {step}"
+        best = str(event.get("path", "")).endswith("best.pt")  # the best FID so far, beside last.pt
+        return f"{'best-FID checkpoint' if best else 'checkpoint'} at {step}"
     if kind == "end":
         message = f": {event['message']}" if event.get("message") else ""
         return f"{event.get('state', 'ended')} at {step}{message}"
