@@ -16,27 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from gantui.app.follow import RunSnapshot
 from gantui.engine.reader import MetricsTail, effective_state, load_eval, read_json, sample_steps
 
 READ_THREADS = 4  # first reads in parallel: pandas' parser lets go of the GIL while it tokenises
 
 
 @dataclass(frozen=True)
-class CompareRun:
+class CompareRun(RunSnapshot):
     """One compared run at one moment."""
 
-    path: Path
-    config: dict[str, Any] = field(default_factory=dict)
-    status: dict[str, Any] = field(default_factory=dict)
-    state: str = "starting"
     metrics: dict[str, np.ndarray] = field(default_factory=dict)  # every metrics.csv column, whole run
     quality: dict[str, np.ndarray] = field(default_factory=dict)  # every eval.csv column
     sample_steps: tuple[int, ...] = ()
     version: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, wall time, values) of a metrics or quality column; empty arrays when it has none."""

@@ -25,13 +25,23 @@ class FailureSource(Protocol):
 
 
 @dataclass(frozen=True)
-class RunPoll:
-    """Everything the dashboard shows about one run at one moment."""
+class RunSnapshot:
+    """A run folder at one moment, as the dashboard and compare read it: config, status and the state they give."""
 
     path: Path
     config: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)
     state: str = "starting"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class RunPoll(RunSnapshot):
+    """Everything the dashboard shows about one run at one moment."""
+
     metrics: MetricsFrame = field(default_factory=MetricsFrame)
     events: tuple[dict[str, Any], ...] = ()
     evals: tuple[dict[str, float], ...] = ()  # eval.csv rows (step, fid, coverage, …), oldest first

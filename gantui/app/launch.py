@@ -106,7 +106,8 @@ class ThreadRun:
 
     def _run(self) -> None:
         from gantui.engine.errors import UserError
-        from gantui.engine.trainer import TrainingFailed, prepare_run, train
+        from gantui.engine.prepare import prepare_run
+        from gantui.engine.trainer import TrainingFailed, train
 
         try:
             prepared = prepare_run(self.config, self.path)
@@ -163,13 +164,7 @@ def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
     """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`."""
     path = fresh_run_path(runs_dir, config)
     log_path = Path(runs_dir) / LOG_FOLDER / f"{path.name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            train_command(config, path), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True,
-        )
-    return ProcessRun(path, process, log_path)
+    return _spawn_detached(train_command(config, path), path, log_path)
 
 
 def resume_command(path: Path, steps: int) -> list[str]:
@@ -180,12 +175,15 @@ def start_resume_process(path: Path, steps: int, runs_dir: Path) -> ProcessRun:
     """Start `gantui resume PATH --steps N` detached, like a new run; it appends to the same folder."""
     path = Path(path)
     log_path = Path(runs_dir) / LOG_FOLDER / f"{path.name}.resume.log"
+    return _spawn_detached(resume_command(path, steps), path, log_path)
+
+
+def _spawn_detached(command: list[str], path: Path, log_path: Path) -> ProcessRun:
+    """Start `command` in its own session with no terminal, its output appended to `log_path`; it writes `path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            resume_command(path, steps), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True,
-        )
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True, close_fds=True)
     return ProcessRun(path, process, log_path)
 
 

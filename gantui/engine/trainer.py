@@ -39,7 +39,6 @@ from gantui.engine.events import (
 from gantui.engine.export import export_generator
 from gantui.engine.models import count_parameters
 from gantui.engine.prepare import PreparedRun
-from gantui.engine.prepare import prepare_run as prepare_run  # until gantui/app/launch.py imports it from prepare
 from gantui.engine.quality.tracker import QualityTracker
 from gantui.engine.rundir import RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, image_grid

@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
@@ -26,6 +25,7 @@ from gantui.app.launch import RunHandle, WatchedRun
 from gantui.app.messages import RunPolled
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.device_pane import DevicePane
 from gantui.app.widgets.events_pane import EventsPane
 from gantui.app.widgets.metric_plot import MetricPlot, PlotView
@@ -57,7 +57,7 @@ HELP_NOTES = (
 )
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(SampleSteppingScreen):
     """Losses, D(x)/D(G(z)), progress, device, quality, samples and events of one run."""
 
     ACTION_HELP = {
@@ -108,7 +108,6 @@ class DashboardScreen(Screen):
         self.can_go_back = can_go_back
         self.poll: RunPoll | None = None
         self.view = PlotView()
-        self.sample_step: int | None = None  # None: follow the latest snapshot
         self.compact_chosen: bool | None = None  # None: by terminal size
         self.polls_seen = 0
         self._wake = threading.Event()
@@ -197,7 +196,7 @@ class DashboardScreen(Screen):
         self.query_one(DevicePane).show(poll)
         self.query_one(QualityPane).show(poll)
         self.query_one(EventsPane).show(poll.events)
-        self._show_sample()
+        self._show_samples()
         self._show_failure(poll)
 
     def _update_plots(self) -> None:
@@ -228,7 +227,7 @@ class DashboardScreen(Screen):
             self.notify(str(text), title=f"Run {poll.state}", severity="error", timeout=15)
 
     # ---- samples ----------------------------------------------------------------------------------------
-    def _show_sample(self) -> None:
+    def _show_samples(self) -> None:
         poll = self.poll
         if poll is None:
             return
@@ -249,28 +248,15 @@ class DashboardScreen(Screen):
         view.border_title = f"Samples · step {count(shown)}{position}" if shown is not None else "Samples"
         view.border_subtitle = f"{follow} · , earlier · . later"
 
-    def _step_through(self, offset: int) -> None:
-        if self.poll is None or not self.poll.sample_steps:
-            self.notify("no sample snapshots yet", severity="warning")
-            return
-        steps = self.poll.sample_steps
-        current = steps.index(self.sample_step) if self.sample_step in steps else len(steps) - 1
-        index = min(max(current + offset, 0), len(steps) - 1)
-        self.sample_step = None if index == len(steps) - 1 else steps[index]
-        self._show_sample()
-
-    def action_earlier(self) -> None:
-        self._step_through(-1)
-
-    def action_later(self) -> None:
-        self._step_through(+1)
+    def all_sample_steps(self) -> tuple[int, ...]:
+        return self.poll.sample_steps if self.poll is not None else ()
 
     async def action_cycle_graphics(self) -> None:
         self.graphics = next_mode(self.graphics)
         self.app.graphics = self.graphics  # type: ignore[attr-defined]
         await self.query_one(SampleView).set_mode(self.graphics)
         self._shown_sample = None
-        self._show_sample()
+        self._show_samples()
         self.notify(f"graphics: {self.graphics}", timeout=2)
 
     # ---- plot views -------------------------------------------------------------------------------------
@@ -357,7 +343,7 @@ class DashboardScreen(Screen):
             self.notify("no sample grid to save yet" if shown is None else "toy samples are a chart, not a grid",
                         severity="warning")
             return
-        steps = self.poll.sample_steps if self.poll else ()
+        steps = self.all_sample_steps()
         step = self.sample_step if self.sample_step is not None else (steps[-1] if steps else 0)
         out = self.path / "exports" / f"samples-step-{step}.png"
         try:
