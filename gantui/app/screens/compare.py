@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
 
@@ -26,6 +25,7 @@ from gantui.app.compare_data import CompareReader, CompareRun
 from gantui.app.format import count, duration, number, short_count, size
 from gantui.app.messages import CompareLoaded
 from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
@@ -104,7 +104,7 @@ TABLE_ROWS: tuple[Row, ...] = (
 )
 
 
-class CompareScreen(Screen):
+class CompareScreen(SampleSteppingScreen):
     """Curves, samples and a table of 2 to 8 runs."""
 
     ACTION_HELP = {
@@ -144,7 +144,6 @@ class CompareScreen(Screen):
         self.runs: tuple[CompareRun, ...] = ()
         self.metric = 0
         self.x_by_time = False
-        self.sample_step: int | None = None  # None: the latest of each run
         self.loads_seen = 0
         self._wake = threading.Event()
         self._shown_samples: list[object] = [None] * len(self.paths)
@@ -154,7 +153,7 @@ class CompareScreen(Screen):
         with Horizontal(id="compare-samples"):
             for index, label in enumerate(self.labels):
                 yield SampleView(self.graphics, title=label, id=f"compare-sample-{index}", classes="pane")
-        yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
+        yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True, fixed_columns=1)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -251,6 +250,7 @@ class CompareScreen(Screen):
         return sorted({step for run in self.runs for step in run.sample_steps})
 
     def _show_samples(self) -> None:
+        """Each run's grid at `sample_step` (its latest at or before it), or each run's latest."""
         for index, run in enumerate(self.runs):
             view = self.query_one(f"#compare-sample-{index}", SampleView)
             if self.sample_step is None:
@@ -268,32 +268,19 @@ class CompareScreen(Screen):
             view.set_dataset(str(run.config.get("dataset", "")))
             view.border_subtitle = f"step {count(step)}" if step is not None else "no samples"
 
-    def _step_through(self, offset: int) -> None:
-        steps = self.all_sample_steps()
-        if not steps:
-            self.notify("no sample snapshots yet", severity="warning")
-            return
-        current = steps.index(self.sample_step) if self.sample_step in steps else len(steps) - 1
-        index = min(max(current + offset, 0), len(steps) - 1)
-        self.sample_step = None if index == len(steps) - 1 else steps[index]
-        self._show_samples()
-
-    def action_earlier(self) -> None:
-        self._step_through(-1)
-
-    def action_later(self) -> None:
-        self._step_through(+1)
-
     # ---- the table ---------------------------------------------------------------------------------------------
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        scrolled = table.scroll_x
+        table.clear()  # the rows are rebuilt with new values; where the reader had scrolled to stays put
         for label, value_of, is_config in TABLE_ROWS:
             values = [_text(value_of(run)) for run in self.runs]
             differs = is_config and len(set(values)) > 1
             style = "bold reverse" if differs else ""
             heading = Text(f"≠ {label}" if differs else f"  {label}", style="bold" if differs else "dim")
             table.add_row(heading, *[Text(value, style=style) for value in values], key=label)
+        # DataTable may scroll its (hidden) cursor cell into view once the new widths are known: undo that
+        table.call_after_refresh(table.scroll_to, x=scrolled, animate=False)
 
     def differing(self) -> list[str]:
         """Configuration rows whose values differ between the runs."""
