@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -32,6 +33,7 @@ TRAIN_MODES = ("process", "thread")
 
 
 TERMINAL_CHECK_S = 2.0
+HANGUP_GRACE_S = 5.0  # after a hang-up, how long a clean shutdown may take before the process just ends
 
 
 def _terminal_fd() -> int | None:
@@ -96,6 +98,11 @@ class GanApp(App):
         except OSError as error:
             if error.errno == errno.EIO:  # hung up; other errors (not our controlling tty) are no signal
                 self.exit(return_code=129)
+                # Textual's shutdown writes to the dead terminal and can block there for good; with no one
+                # left to restore the terminal for, leave regardless after a grace period
+                watchdog = threading.Timer(HANGUP_GRACE_S, os._exit, args=(129,))
+                watchdog.daemon = True
+                watchdog.start()
 
     def dashboard(self, path: Path, handle: RunHandle | None = None, can_go_back: bool = False) -> DashboardScreen:
         return DashboardScreen(path, handle, graphics=self.graphics, poll_interval=self.poll_interval,
@@ -207,6 +214,9 @@ def _alive(handle: RunHandle) -> bool:
 
 
 def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto",
-            compare: list[Path] | None = None) -> None:
-    """The CLI's entry: the runs list, the dashboard on `watch`, or compare on `compare`."""
-    GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare).run()
+            compare: list[Path] | None = None) -> int:
+    """The CLI's entry: the runs list, the dashboard on `watch`, or compare on `compare`; the exit status
+    (129 when the terminal hung up)."""
+    app = GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare)
+    app.run()
+    return app.return_code or 0

@@ -138,8 +138,7 @@ def _age(started: float) -> str:
 def app(args: argparse.Namespace) -> int:
     from gantui.app.app import run_app
 
-    run_app(runs_dirs(args.app_runs_dir), graphics=args.graphics)
-    return 0
+    return run_app(runs_dirs(args.app_runs_dir), graphics=args.graphics)
 
 
 def watch(args: argparse.Namespace) -> int:
@@ -154,8 +153,7 @@ def watch(args: argparse.Namespace) -> int:
         if not live:
             raise UserError(f"no live run in {', '.join(map(str, dirs))}; name one: gantui watch RUN")
         path = live[0].path
-    run_app(dirs, watch=path, graphics=args.graphics)
-    return 0
+    return run_app(dirs, watch=path, graphics=args.graphics)
 
 
 COMPARE_RUNS = (2, 8)
@@ -171,8 +169,7 @@ def compare(args: argparse.Namespace) -> int:
     repeated = sorted({p.name for p in paths if paths.count(p) > 1})
     if repeated:
         raise UserError(f"the same run twice: {', '.join(repeated)}")
-    run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths)
-    return 0
+    return run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths)
 
 
 def sample(args: argparse.Namespace) -> int:
