@@ -78,7 +78,7 @@ def build_chart(curves: list[Curve], width: int, height: int, *, log_y: bool = F
     y_bottom = y_low - pad if (log_y or y_low < 0) else max(y_low - pad, 0.0)
     y_top = y_high + pad
     canvas_rows = height - 2  # the x axis and its labels
-    yticks = value_ticks(y_bottom, y_top, max(2, min(6, canvas_rows // 3 + 1)), log=log_y)
+    yticks = value_ticks(y_bottom, y_top, max(2, min(6, canvas_rows // 2 + 1)), log=log_y)
     label_width = max((len(label) for label in yticks[1]), default=0)
     canvas_columns = width - 1 - label_width  # the y axis and its labels
     if canvas_columns < 2 or canvas_rows < 2:
