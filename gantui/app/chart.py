@@ -78,7 +78,8 @@ def build_chart(curves: list[Curve], width: int, height: int, *, log_y: bool = F
     y_bottom = y_low - pad if (log_y or y_low < 0) else max(y_low - pad, 0.0)
     y_top = y_high + pad
     canvas_rows = height - 2  # the x axis and its labels
-    yticks = value_ticks(y_bottom, y_top, max(2, min(6, canvas_rows // 2 + 1)), log=log_y)
+    yticks = _apart(value_ticks(y_bottom, y_top, max(2, min(6, canvas_rows // 2 + 1)), log=log_y),
+                    (y_bottom, y_top), canvas_rows)
     label_width = max((len(label) for label in yticks[1]), default=0)
     canvas_columns = width - 1 - label_width  # the y axis and its labels
     if canvas_columns < 2 or canvas_rows < 2:
@@ -161,6 +162,20 @@ def column_envelope(x: np.ndarray, y: np.ndarray, edges: np.ndarray) -> tuple[np
 
 
 # ---- ticks ---------------------------------------------------------------------------------------------------
+def _apart(ticks: tuple[list[float], list[str]], lim: tuple[float, float], rows: int) -> tuple[list[float], list[str]]:
+    """The ticks that land on rows of their own (a blank row between labels where that leaves two), bottom up:
+    plotext would write two labels that share a row over each other."""
+    row_of = [math.floor(round(0.5 + (rows - 1) * (t - lim[0]) / (lim[1] - lim[0]), 8)) for t in ticks[0]]
+    for gap in (2, 1):
+        kept: list[int] = []
+        for index, row in enumerate(row_of):
+            if not kept or row - row_of[kept[-1]] >= gap:
+                kept.append(index)
+        if len(kept) >= 2 or gap == 1:
+            return [ticks[0][i] for i in kept], [ticks[1][i] for i in kept]
+    raise AssertionError("unreachable")
+
+
 def _nice_spacing(span: float, count: int) -> float:
     raw = span / max(count - 1, 1)
     magnitude = 10 ** math.floor(math.log10(raw))

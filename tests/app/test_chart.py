@@ -94,3 +94,17 @@ def test_log_ticks_within_a_decade_are_round_values() -> None:
     assert labels == ["0.5", "1.0", "1.5"]
     assert all(math.log10(0.25) <= t <= math.log10(1.9) for t in ticks)
     assert [float(label) for label in labels] == pytest.approx([10 ** t for t in ticks])
+
+
+@pytest.mark.parametrize("height", [5, 6, 7, 9, 12, 30])
+@pytest.mark.parametrize("low, high", [(0.28, 1.89), (0.2, 2.0), (-3.0, 40.0)])
+def test_y_labels_never_share_a_row(height: int, low: float, high: float) -> None:
+    x = np.arange(60, dtype=float)
+    chart = build_chart([Curve(x, np.linspace(low, high, 60), "red")], 42, height)
+    assert chart is not None and chart.yticks[0]
+    rows = height - 2
+    (low, high), ticks = chart.ylim, chart.yticks[0]
+    placed = [math.floor(round(0.5 + (rows - 1) * (t - low) / (high - low), 8)) for t in ticks]
+    assert len(set(placed)) == len(placed)
+    lines = _built_lines(chart, 42, height)
+    assert sum(line.split("┤")[0].strip() != "" for line in lines if "┤" in line) == len(ticks)
