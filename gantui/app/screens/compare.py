@@ -32,8 +32,6 @@ from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.reader import sample_path
 
 POLL_S = 1.0
-EMA_CHOICES = (None, 0.9, 0.99)
-WINDOW_CHOICES = (None, 1_000, 10_000, 100_000)
 METRICS: tuple[tuple[str, str, float], ...] = (  # (column, label, divide by)
     ("loss_d", "loss D", 1.0), ("loss_g", "loss G", 1.0), ("d_real", "D(x)", 1.0), ("d_fake", "D(G(z))", 1.0),
     ("samples_per_s", "samples/s", 1.0), ("mem_allocated", "GPU memory allocated (GiB)", 2.0**30),
@@ -158,7 +156,8 @@ class CompareScreen(SampleSteppingScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("", key="what")
+        # the labels' column has a set width: sized from its cells, a rebuild could catch it at zero width
+        table.add_column("", key="what", width=max(len(label) for label, _, _ in TABLE_ROWS) + 2)
         for index, label in enumerate(self.labels):
             table.add_column(Text(label, style=f"bold {LEGEND_COLOURS[index % len(LEGEND_COLOURS)]}"),
                              key=str(index))
@@ -234,16 +233,13 @@ class CompareScreen(SampleSteppingScreen):
         self.query_one(ComparePlot).set_view(view)
 
     def action_cycle_ema(self) -> None:
-        view = self.query_one(ComparePlot).view
-        self._set_view(PlotView(_next(EMA_CHOICES, view.ema), view.log_y, view.last_steps))
+        self._set_view(self.query_one(ComparePlot).view.next_ema())
 
     def action_toggle_log(self) -> None:
-        view = self.query_one(ComparePlot).view
-        self._set_view(PlotView(view.ema, not view.log_y, view.last_steps))
+        self._set_view(self.query_one(ComparePlot).view.toggled_log())
 
     def action_cycle_window(self) -> None:
-        view = self.query_one(ComparePlot).view
-        self._set_view(PlotView(view.ema, view.log_y, _next(WINDOW_CHOICES, view.last_steps)))
+        self._set_view(self.query_one(ComparePlot).view.next_window())
 
     # ---- samples, stepping through time together ---------------------------------------------------------------
     def all_sample_steps(self) -> list[int]:
@@ -297,7 +293,3 @@ class CompareScreen(SampleSteppingScreen):
         if len(self.app.screen_stack) > 2:
             self.dismiss()
 
-
-def _next(choices: tuple, current: object) -> object:
-    index = choices.index(current) if current in choices else -1
-    return choices[(index + 1) % len(choices)]
