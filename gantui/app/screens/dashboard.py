@@ -45,8 +45,6 @@ EQUILIBRIUM: dict[str, tuple[float | None, str, float | None]] = {
     "hinge": (1.0, "1", None),
     "wgan-gp": (0.0, "0", None),
 }
-EMA_CHOICES = (None, 0.9, 0.99)
-WINDOW_CHOICES = (None, 1_000, 10_000, 100_000)
 COMPACT_BELOW = (110, 32)  # columns, rows under which the compact layout is the default
 FAILED_STATES = ("failed", "diverged", "lost")
 
@@ -267,13 +265,13 @@ class DashboardScreen(SampleSteppingScreen):
             plot.set_view(view)
 
     def action_cycle_ema(self) -> None:
-        self._set_view(PlotView(_next(EMA_CHOICES, self.view.ema), self.view.log_y, self.view.last_steps))
+        self._set_view(self.view.next_ema())
 
     def action_toggle_log(self) -> None:
-        self._set_view(PlotView(self.view.ema, not self.view.log_y, self.view.last_steps))
+        self._set_view(self.view.toggled_log())
 
     def action_cycle_window(self) -> None:
-        self._set_view(PlotView(self.view.ema, self.view.log_y, _next(WINDOW_CHOICES, self.view.last_steps)))
+        self._set_view(self.view.next_window())
 
     def action_toggle_compact(self) -> None:
         self.compact_chosen = not self.has_class("compact")
@@ -363,7 +361,3 @@ class DashboardScreen(SampleSteppingScreen):
     async def action_quit_app(self) -> None:
         await self.app.action_quit()
 
-
-def _next(choices: tuple, current: object) -> object:
-    index = choices.index(current) if current in choices else -1
-    return choices[(index + 1) % len(choices)]

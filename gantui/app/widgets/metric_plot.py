@@ -8,7 +8,7 @@ dot column with numpy (gantui/app/chart.py), so plotext only ever draws one poin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from textual.app import RenderResult
@@ -22,6 +22,10 @@ from gantui.app.history import MetricsFrame, window
 _COLOURS = ("red", "cyan", "yellow", "green")
 
 
+EMA_CHOICES = (None, 0.9, 0.99)  # what `e` cycles through: raw, then two smoothings
+WINDOW_CHOICES = (None, 1_000, 10_000, 100_000)  # what `w` cycles through: all steps, then the last N
+
+
 @dataclass(frozen=True)
 class PlotView:
     """How to draw: EMA factor (None: raw values), log y axis, last N steps (None: all)."""
@@ -29,6 +33,15 @@ class PlotView:
     ema: float | None = None
     log_y: bool = False
     last_steps: int | None = None
+
+    def next_ema(self) -> PlotView:
+        return replace(self, ema=_next(EMA_CHOICES, self.ema))
+
+    def toggled_log(self) -> PlotView:
+        return replace(self, log_y=not self.log_y)
+
+    def next_window(self) -> PlotView:
+        return replace(self, last_steps=_next(WINDOW_CHOICES, self.last_steps))
 
     def describe(self) -> str:
         smoothing = f"EMA {self.ema:g}" if self.ema else "raw"
@@ -124,3 +137,6 @@ def plotted_curve(x: np.ndarray, y: np.ndarray, colour: str, log_y: bool) -> Cur
     return Curve(x, np.log10(y) if log_y else y, colour)
 
 
+def _next(choices: tuple, current: object) -> object:
+    index = choices.index(current) if current in choices else -1
+    return choices[(index + 1) % len(choices)]
