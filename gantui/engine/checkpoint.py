@@ -43,3 +43,22 @@ def _check_keys(state: dict[str, Any], path: Path) -> None:
     missing, unknown = KEYS - state.keys(), state.keys() - KEYS
     if missing or unknown:
         raise UserError(f"checkpoint {path}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}")
+
+
+def rng_state(device: torch.device, *, data: torch.Generator, noise: torch.Generator,
+              epoch_data: torch.Tensor) -> dict[str, Any]:
+    """Every random stream a run draws from, so a resumed run continues exactly (the checkpoint's "rng")."""
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
+            "data": data.get_state(), "epoch_data": epoch_data, "noise": noise.get_state()}
+
+
+def restore_rng_state(rng: dict[str, Any], device: torch.device, *, data: torch.Generator,
+                      noise: torch.Generator) -> torch.Tensor:
+    """Put back what `rng_state` took; returns the data order's state at the start of the epoch."""
+    torch.set_rng_state(rng["torch"])
+    if rng["cuda"] and device.type == "cuda":
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    data.set_state(rng["data"])
+    noise.set_state(rng["noise"])
+    return rng["epoch_data"]

@@ -6,6 +6,7 @@ generator.pt. Status and pictures are replaced atomically; metrics, evaluations 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -39,6 +40,8 @@ from gantui.engine.events import (
 
 LIVE_STATES = ("running", "paused")
 FINAL_STATES = ("finished", "stopped", "failed", "diverged")
+
+HEARTBEAT_S = 5.0  # how often a live run refreshes status.json (readers call a run lost after 60 s)
 
 
 def new_run_name(dataset: str, arch: str, name: str | None = None, now: datetime | None = None) -> str:
@@ -203,3 +206,24 @@ class RunDirSink:
             run.update_status(state=event.state, step=event.step, epoch=event.epoch, message=event.message,
                               ended=time.time())
             run.append_event("end", step=event.step, state=event.state, message=event.message)
+
+
+class Heartbeat:
+    """Refreshes status.json every few seconds so readers can tell a live run from a lost one."""
+
+    def __init__(self, rundir: RunDir) -> None:
+        self.rundir = rundir
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="gantui-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            with contextlib.suppress(OSError):
+                self.rundir.heartbeat()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import threading
 import time
 from typing import Any
 
@@ -19,7 +18,7 @@ from torch import nn
 from gantui.engine import losses
 from gantui.engine.acceleration import AUTOCAST_DTYPES, compile_module, make_optimizer, resolve_amp, tune_for_device
 from gantui.engine.background import BackgroundSink
-from gantui.engine.checkpoint import save_checkpoint
+from gantui.engine.checkpoint import restore_rng_state, rng_state, save_checkpoint
 from gantui.engine.config import TrainConfig
 from gantui.engine.control import RunControl
 from gantui.engine.devices import device_name, memory_figures
@@ -40,10 +39,9 @@ from gantui.engine.export import export_generator
 from gantui.engine.models import count_parameters
 from gantui.engine.prepare import PreparedRun
 from gantui.engine.quality.tracker import QualityTracker
-from gantui.engine.rundir import RunDir, RunDirSink
+from gantui.engine.rundir import Heartbeat, RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, image_grid
 
-HEARTBEAT_S = 5.0
 FIXED_INPUT = 0.5  # the pattern tutorial feeds its generator this constant
 
 
@@ -209,7 +207,7 @@ class Trainer:
         self._emit_pending_notices()
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
-        heartbeat = _Heartbeat(self.rundir)
+        heartbeat = Heartbeat(self.rundir)
         heartbeat.start()
         try:
             return self._loop(total)
@@ -359,12 +357,7 @@ class Trainer:
             "batch_in_epoch": self.batch_in_epoch, "elapsed": self.elapsed, "config": self.config.to_dict(),
             "fixed_latent": self.fixed_latent.cpu(),
             "fixed_labels": None if self.fixed_labels is None else self.fixed_labels.cpu(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
-                "data": self.data_rng.get_state(), "epoch_data": self.epoch_rng_state,
-                "noise": self.noise_rng.get_state(),
-            },
+            "rng": rng_state(self.device, data=self.data_rng, noise=self.noise_rng, epoch_data=self.epoch_rng_state),
         })
         if name == "last.pt":
             self.last_checkpoint_step = self.step
@@ -382,13 +375,7 @@ class Trainer:
         self.fixed_latent = state["fixed_latent"].to(self.device)
         if state["fixed_labels"] is not None:
             self.fixed_labels = state["fixed_labels"].to(self.device)
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self.data_rng.set_state(rng["data"])
-        self.epoch_rng_state = rng["epoch_data"]
-        self.noise_rng.set_state(rng["noise"])
+        self.epoch_rng_state = restore_rng_state(state["rng"], self.device, data=self.data_rng, noise=self.noise_rng)
         self.last_checkpoint_step = self.step
 
 
@@ -398,27 +385,6 @@ def _joined(first: torch.Tensor | None, second: torch.Tensor | None) -> torch.Te
 
 def _optimizer(config: TrainConfig, module: nn.Module) -> torch.optim.Optimizer:
     return make_optimizer(config.optimizer, module, config.lr, config.betas)
-
-
-class _Heartbeat:
-    """Refreshes status.json every few seconds so readers can tell a live run from a lost one."""
-
-    def __init__(self, rundir: RunDir) -> None:
-        self.rundir = rundir
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="gantui-heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
-            with contextlib.suppress(OSError):
-                self.rundir.heartbeat()
 
 
 def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: RunControl | None = None) -> str:
