@@ -77,7 +77,7 @@ class GanApp(App):
     def on_mount(self) -> None:
         self._terminal = _terminal_fd()
         if self._terminal is not None:  # a closed SSH session or tmux pane must end the app, not spin it
-            self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone)
+            self._terminal_check = self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone)
         if self.watch is not None:
             self.push_screen(self.dashboard(self.watch))
             return
@@ -97,6 +97,7 @@ class GanApp(App):
             os.tcgetpgrp(self._terminal)
         except OSError as error:
             if error.errno == errno.EIO:  # hung up; other errors (not our controlling tty) are no signal
+                self._terminal_check.stop()  # once: a slow shutdown must not start a second exit and watchdog
                 self.exit(return_code=129)
                 # Textual's shutdown writes to the dead terminal and can block there for good; with no one
                 # left to restore the terminal for, leave regardless after a grace period

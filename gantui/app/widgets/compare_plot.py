@@ -66,9 +66,7 @@ class ComparePlot(MetricPlot):
             y = self._series(index, y.astype(np.float64))
             rows = window(x, None if self.x_by_time else self.view.last_steps)
             curve = plotted_curve(x[rows], y[rows], RUN_COLOURS[index % len(RUN_COLOURS)], self.view.log_y)
-            xs, ys = bucket_means(curve.x, curve.y, buckets)
-            order = np.argsort(xs, kind="stable")  # a resumed run's wall time need not be monotonic
-            curves.append(Curve(xs[order], ys[order], curve.colour))
+            curves.append(Curve(*bucket_means(curve.x, curve.y, buckets), curve.colour))
         self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=self.view.log_y))
 
 
