@@ -12,6 +12,7 @@ from gantui.engine.data.base import DataInfo
 from gantui.engine.errors import UserError
 from gantui.engine.models import ARCHS, build_models, compatible_archs, count_parameters, get_arch
 from gantui.engine.models.conv import FLAT_SIDE, deconv_out
+from gantui.engine.models.fit import data_problem
 
 PATTERN = DataInfo(name="pattern1010", kind="vector", shape=(4,))
 QUADRATIC = DataInfo(name="quadratic", kind="vector", shape=(15,))
@@ -50,7 +51,7 @@ def test_registry_lists_every_spec_architecture() -> None:
     for name, spec in ARCHS.items():
         assert spec.name == name
         assert spec.output_range in ("unit", "symmetric", "raw")
-        assert spec.incompatibility(DATA_FOR[name]) is None
+        assert data_problem(spec, DATA_FOR[name]) is None
 
 
 @pytest.mark.parametrize("name", list(ARCHS))
@@ -166,7 +167,7 @@ def test_unknown_architecture_lists_the_known_ones() -> None:
     ],
 )
 def test_incompatible_data_is_a_user_error(name: str, info: DataInfo, message: str) -> None:
-    assert ARCHS[name].incompatibility(info) is not None
+    assert data_problem(ARCHS[name], info) is not None
     with pytest.raises(UserError, match=message):
         build_models(name, info, 100)
 

@@ -154,17 +154,23 @@ def fresh_run_path(runs_dir: Path, config: TrainConfig) -> Path:
     raise RuntimeError(f"no free run folder name under {runs_dir}")
 
 
-def train_command(config: TrainConfig, path: Path) -> list[str]:
-    from gantui.engine.config import config_to_args
-
-    return [sys.executable, "-m", "gantui", "train", *config_to_args(config), "--run-path", str(path), "--plain"]
+def train_command(config_file: Path, path: Path) -> list[str]:
+    return [sys.executable, "-m", "gantui", "train", "--config", str(config_file), "--run-path", str(path), "--plain"]
 
 
 def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
-    """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`."""
+    """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`.
+
+    The child gets the configuration the app resolved, as a file beside its log, so it is resolved once;
+    the run folder itself appears only once the child has checked everything (no half-written runs).
+    """
+    from gantui.engine.config import write_config
+
     path = fresh_run_path(runs_dir, config)
-    log_path = Path(runs_dir) / LOG_FOLDER / f"{path.name}.log"
-    return _spawn_detached(train_command(config, path), path, log_path)
+    logs = Path(runs_dir) / LOG_FOLDER
+    logs.mkdir(parents=True, exist_ok=True)
+    config_file = write_config(config, logs / f"{path.name}.config.json")
+    return _spawn_detached(train_command(config_file, path), path, logs / f"{path.name}.log")
 
 
 def resume_command(path: Path, steps: int) -> list[str]:

@@ -34,16 +34,16 @@ class ArchRow:
     problem: str | None  # None when it can train on the data
     params_g: int | None = None
     params_d: int | None = None
+    image_size: int | None = None  # the pictures are resized to this for it (None: it takes them as they come)
 
 
 @dataclass(frozen=True)
 class Catalog:
     """What can be chosen: datasets, architectures (with their defaults) and devices."""
 
-    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → description, needs_path
-    archs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → description, defaults
+    datasets: dict[str, Any] = field(default_factory=dict)  # name → the engine's DatasetSpec
+    archs: dict[str, Any] = field(default_factory=dict)  # name → the engine's ArchSpec
     devices: list[tuple[str, str]] = field(default_factory=list)  # (--device value, label)
-    losses: dict[str, str] = field(default_factory=dict)
 
 
 class CatalogLoaded(Message):
@@ -60,11 +60,17 @@ class DataPreview:
 
     dataset: str
     data_path: str | None
+    image_size: int | None = None  # the image size asked for (None: the architecture's)
     summary: str = ""
     picture: Any = None  # numpy uint8 array
     vectors: list[list[float]] | None = None
     archs: tuple[ArchRow, ...] = ()
     error: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None, int | None]:
+        """What this preview answers: the dataset, its path and the image size asked for."""
+        return (self.dataset, self.data_path, self.image_size)
 
 
 class PreviewLoaded(Message):

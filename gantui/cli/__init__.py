@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gantui import __version__
+from gantui.cli.options import add_train_options
 from gantui.engine.errors import UserError
 
 EXIT_USAGE = 2
@@ -34,42 +35,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UserError(f"{self.prog}: {message}")
-
-
-def add_train_options(parser: argparse.ArgumentParser) -> None:
-    """The options of `gantui train` (and `check`), SPEC section 4. Unset options take the arch's defaults."""
-    group = parser.add_argument_group("what to train")
-    group.add_argument("--dataset", "-d", help="dataset name (see `gantui datasets`); default: the arch's")
-    group.add_argument("--arch", "-a", help="architecture (see `gantui archs`); default: mlp")
-    group.add_argument("--data", help="file or folder for datasets that need one (file.h5:key picks a dataset)")
-    group.add_argument("--download", action="store_true", default=None,
-                       help="let torchvision download fashion-mnist / cifar10 into --data")
-    group.add_argument("--image-size", type=int, help="resize images to N×N (imagefolder, hdf5, shapes)")
-    hyper = parser.add_argument_group("hyper-parameters (defaults: the architecture's tutorial)")
-    hyper.add_argument("--loss", choices=["bce", "mse", "hinge", "wgan-gp"])
-    hyper.add_argument("--optimizer", choices=["adam", "sgd"])
-    hyper.add_argument("--lr", type=float, help="learning rate of both networks")
-    hyper.add_argument("--betas", help="Adam betas, e.g. 0.5,0.999")
-    hyper.add_argument("--batch-size", type=int)
-    length = hyper.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int)
-    length.add_argument("--steps", type=int, help="train for N steps (batches) instead of epochs")
-    hyper.add_argument("--latent-dim", type=int, help="size of the generator's input z")
-    hyper.add_argument("--latent", choices=["normal", "uniform", "fixed"], help="how z is drawn")
-    hyper.add_argument("--seed", type=int, help="random seed (default 0): same seed, same run on CPU")
-    hyper.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"],
-                       help="mixed precision (default auto: bf16 on a GPU that has it, else off)")
-    hyper.add_argument("--compile", action="store_true", default=None,
-                       help="torch.compile the networks (slow start; falls back to eager if it fails)")
-    where = parser.add_argument_group("where and how often")
-    where.add_argument("--device", help="auto, cpu, cuda, cuda:K or mps (default auto)")
-    where.add_argument("--log-every", type=int, help="steps per metrics row (default 10)")
-    where.add_argument("--sample-every", type=int, help="steps per sample grid (default 200)")
-    where.add_argument("--sample-count", type=int, help="images in the fixed-latent sample grid (default 64)")
-    where.add_argument("--checkpoint-every", type=int, help="steps per checkpoint (default 1000)")
-    where.add_argument("--eval-every", type=int, help="steps per quality evaluation (default 500 for pictures; 0: off)")
-    where.add_argument("--runs-dir", help="folder holding run folders (default ./runs)")
-    where.add_argument("--name", help="suffix for the run folder's name")
 
 
 def build_parser() -> Parser:

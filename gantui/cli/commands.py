@@ -14,18 +14,19 @@ from rich.table import Table
 from gantui.cli import runs_dirs
 from gantui.engine.errors import UserError
 
-TRAIN_OPTIONS = (
-    "data", "download", "image_size", "loss", "optimizer", "lr", "betas", "batch_size", "epochs", "steps",
-    "latent_dim", "latent", "seed", "amp", "compile", "device", "log_every", "sample_every", "sample_count",
-    "checkpoint_every", "eval_every", "runs_dir", "name",
-)
-
 
 def config_from_args(args: argparse.Namespace):
-    from gantui.engine.config import resolve_config
+    """The resolved TrainConfig of `gantui train` / `check`: --config FILE with the flags over it, or the flags."""
+    from gantui.cli.options import given_options
+    from gantui.engine.config import override, read_config, resolve_config
 
-    options = {name: getattr(args, name, None) for name in TRAIN_OPTIONS}
-    return resolve_config(args.dataset, args.arch, **options)
+    options = given_options(args)
+    if args.config is None:
+        return resolve_config(args.dataset, args.arch, **options)
+    config = read_config(Path(args.config))
+    if args.dataset not in (None, config.dataset) or args.arch not in (None, config.arch):
+        raise UserError("--dataset and --arch come from --config; start a new configuration without it")
+    return override(config, **options)
 
 
 def _run_training(prepared, plain: bool) -> int:
@@ -211,29 +212,16 @@ def datasets(args: argparse.Namespace) -> int:
 
 
 def archs(args: argparse.Namespace) -> int:
-    from gantui.engine.data.base import DataInfo
+    """Each architecture with its parameter counts on its tutorial's data."""
+    from gantui.engine.data import DATASETS
     from gantui.engine.models import ARCHS, build_models, count_parameters
+    from gantui.engine.models.fit import fit
 
     for spec in ARCHS.values():
-        info = _default_info(spec)
+        fitted = fit(spec, DATASETS[spec.default_dataset])
         counts = ""
-        if info is not None and spec.incompatibility(info) is None:
-            generator, discriminator = build_models(spec.name, info, spec.defaults.latent_dim)
+        if fitted.usable and fitted.info is not None:
+            generator, discriminator = build_models(spec.name, fitted.info, spec.defaults.latent_dim)
             counts = f"G {count_parameters(generator):>10,}  D {count_parameters(discriminator):>10,}"
         print(f"{spec.name:<12} {counts:<28} {spec.description}")
-    del DataInfo
     return 0
-
-
-def _default_info(spec):
-    """The data the architecture's tutorial trains on, to count its parameters without loading it."""
-    from gantui.engine.data.base import DataInfo
-
-    size = spec.defaults.image_size
-    if spec.name == "pattern-mlp":
-        return DataInfo("pattern1010", "vector", (4,))
-    if spec.name == "curve-mlp":
-        return DataInfo("quadratic", "vector", (15,))
-    if size:
-        return DataInfo("images", "image", (3, size, size), num_classes=3)
-    return DataInfo("mnist", "image", (1, 28, 28), num_classes=10)

@@ -17,14 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gantui.engine.config import LOSSES
 from gantui.engine.errors import UserError
-
-LOSSES: dict[str, str] = {
-    "bce": "binary cross-entropy on D's logits, G non-saturating (seeds 001-004, improved 003)",
-    "mse": "squared error of sigmoid(D) against 1 for real, 0 for fake (seeds 000/003's first GANs)",
-    "hinge": "hinge loss: D mean of relu(1 - real) and relu(1 + fake), G -D(fake) (SAGAN, BigGAN)",
-    "wgan-gp": "Wasserstein critic with a gradient penalty on real/fake interpolates (Gulrajani et al. 2017)",
-}
 
 
 def _check(name: str) -> None:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gantui.engine.checkpoint import load_checkpoint
-from gantui.engine.config import TrainConfig, validate
+from gantui.engine.config import TrainConfig, override
 from gantui.engine.data import load_dataset
 from gantui.engine.data.base import DataSource
 from gantui.engine.devices import resolve_device
@@ -57,8 +57,6 @@ def build_parts(config: TrainConfig) -> tuple[DataSource, ArchSpec, nn.Module, n
     source = load_dataset(config.dataset, config.data, image_size=config.image_size, download=config.download)
     torch.manual_seed(config.seed)  # the initial weights follow --seed too
     generator, discriminator = build_models(config.arch, source.info, config.latent_dim)
-    if config.latent == "fixed" and config.latent_dim != 1:
-        raise UserError("--latent fixed feeds the constant 0.5 and needs --latent-dim 1")
     return source, arch, generator.to(device), discriminator.to(device), device
 
 
@@ -83,14 +81,10 @@ def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None 
     data = read_json(run_path / "config.json")
     if not data:
         raise UserError(f"{run_path} has no readable config.json")
-    config = TrainConfig.from_dict(data)
-    if steps is not None:
-        config = config.replace(steps=steps, epochs=None)
-    elif epochs is not None:
-        config = config.replace(epochs=epochs, steps=None)
-    if device is not None:
-        config = config.replace(device=device)
-    validate(config)
+    try:
+        config = override(TrainConfig.from_dict(data), steps=steps, epochs=epochs, device=device)
+    except UserError as error:
+        raise UserError(f"{run_path.name}: config.json: {error}") from None
     checkpoint = load_checkpoint(run_path / "checkpoints" / "last.pt")
     source, arch, generator, discriminator, torch_device = build_parts(config)
     prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)

@@ -108,3 +108,23 @@ async def test_mnist_mlp_run_from_keys(runs_dir: Path, wait_until, press) -> Non
         dashboard = await _watch_grow_pause_stop(press, pilot, wait_until)
         assert dashboard.path.name.endswith("mnist-mlp")
         assert dashboard.poll.sample_steps  # image grids arrived
+
+
+async def test_mnist_dcgan64_from_keys_trains_at_the_size_it_needs(runs_dir: Path, wait_until, press) -> None:
+    """The pair the launcher once offered and the engine refused: offered, resized to 64×64, and it trains."""
+    app = GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _launch(pilot, wait_until, "mnist")
+        await pilot.press("down", "down", "down")  # mlp → dcgan28 → conv → dcgan64
+        assert screen.arch == "dcgan64"
+        assert screen.query_one("#image_size").placeholder == "auto: 64×64"
+        await _fill(pilot, screen, "batch_size", "4")
+        await _configure(pilot, screen, "4", log_every="1")
+        await press(pilot, "f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+        dashboard = app.screen
+        await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.state == "finished",
+                         timeout=120, what="the dcgan64 run to finish")
+        config = read_json(dashboard.path / "config.json")
+        assert (config["arch"], config["dataset"], config["image_size"]) == ("dcgan64", "mnist", 64)
+        assert dashboard.poll.metrics.count == 4

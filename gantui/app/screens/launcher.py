@@ -8,7 +8,6 @@ another (`PreviewLoaded`). The screen itself never waits on either.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Footer, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -27,11 +26,19 @@ from gantui.app.format import short_count
 from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, DataPreview, PreviewLoaded
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.run_picker import RunPickerScreen
+from gantui.app.widgets.option_field import field_row, option_widget, read_value, show_value
 from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.config import SETTINGS, TrainConfig
+from gantui.engine.errors import UserError
 
 DEFAULT_DATASET = "mnist"
 PREVIEW_COUNT = 16
-TYPING_PAUSE_S = 0.3  # wait this long after a keystroke before loading a typed data path
+TYPING_PAUSE_S = 0.3  # wait this long after a keystroke before loading a typed data path or image size
+# The form's sections: the training options with a launcher label, in this order (engine/config.py declares them).
+TRAINING_FIELDS = ("loss", "optimizer", "lr", "betas", "batch_size", "length", "latent_dim", "latent", "seed",
+                   "amp", "compile")
+SCHEDULE_FIELDS = ("device", "log_every", "sample_every", "checkpoint_every", "eval_every", "sample_count", "name")
+AUTO = "auto"
 
 HELP_LINES = [
     ("F5 / ctrl+r", "start training with these settings"),
@@ -51,9 +58,6 @@ HELP_NOTES = (
 )
 
 
-
-def _field(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
-    return Horizontal(Label(label, classes="field-label"), *widgets, classes="field", id=id)
 
 
 class LauncherScreen(Screen):
@@ -88,31 +92,18 @@ class LauncherScreen(Screen):
                 form.border_title = "New run"
                 form.border_subtitle = "F5 starts · F1 help"
                 yield Static("Data", classes="section")
-                yield _field("dataset", Select([], prompt="loading…", id="dataset", compact=True,
-                                               allow_blank=True))
+                yield field_row("dataset", Select([], prompt="loading…", id="dataset", compact=True,
+                                                  allow_blank=True))
                 yield Static("", id="dataset-info", classes="hint")
-                yield _field("data path", Input(placeholder="", id="data", compact=True))
+                yield field_row("data path", Input(placeholder="", id="data", compact=True))
                 yield Static("", id="data-reason", classes="hint")
+                yield field_row("image size", option_widget(SETTINGS["image_size"], placeholder=AUTO))
                 yield Static("Architecture", classes="section")
                 yield OptionList(Option("loading…", disabled=True), id="arch")
                 yield Static("Training", classes="section")
-                yield _field("loss", Select([], id="loss", compact=True, allow_blank=True))
-                yield _field("optimiser", Select([("adam", "adam"), ("sgd", "sgd")], id="optimizer",
-                                                 compact=True, allow_blank=False))
-                yield _field("learning rate", Input("0.0001", id="lr", type="number", compact=True))
-                yield _field("betas", Input("0.9,0.999", id="betas", compact=True, restrict=r"[0-9., ]*"))
-                yield _field("batch size", Input("64", id="batch_size", type="integer", compact=True))
-                yield _field("length", Select([("epochs", "epochs"), ("steps", "steps")], value="epochs",
-                                              id="length_kind", compact=True, allow_blank=False),
-                             Input("1", id="length", type="integer", compact=True), id="length-row")
-                yield _field("latent size", Input("100", id="latent_dim", type="integer", compact=True))
-                yield _field("device", Select([("auto  the best available", "auto")], value="auto",
-                                              id="device", compact=True, allow_blank=False))
-                yield _field("seed", Input("0", id="seed", type="integer", compact=True))
-                yield _field("log every", Input("10", id="log_every", type="integer", compact=True))
-                yield _field("sample every", Input("200", id="sample_every", type="integer", compact=True))
-                yield _field("run name", Input(placeholder="optional", id="name", compact=True,
-                                               restrict=r"[A-Za-z0-9_.-]*"))
+                yield from self._fields(TRAINING_FIELDS)
+                yield Static("Where and how often", classes="section")
+                yield from self._fields(SCHEDULE_FIELDS)
                 with Horizontal(id="start-row"):
                     yield Button("Start ▶", id="start", variant="success")
                     yield Static("F5 / ctrl+r", markup=False)
@@ -123,6 +114,21 @@ class LauncherScreen(Screen):
                 info.border_title = "Architecture"
                 yield info
         yield Footer(compact=True)
+
+    def _fields(self, names: tuple[str, ...]) -> ComposeResult:
+        """One row per option, made from its declaration; the run's length is one row for epochs or steps."""
+        defaults = TrainConfig(dataset="", arch="")
+        for name in names:
+            if name == "length":
+                yield field_row("length", Select([("epochs", "epochs"), ("steps", "steps")], value="epochs",
+                                                 id="length_kind", compact=True, allow_blank=False),
+                                Input("1", id="length", type="integer", compact=True), id="length-row")
+                continue
+            setting = SETTINGS[name]
+            choices = [("auto  the best available", AUTO)] if name == "device" else None
+            placeholder = "optional" if name == "name" else AUTO
+            yield field_row(setting.option.label, option_widget(setting, getattr(defaults, name), choices,
+                                                                placeholder))
 
     def on_mount(self) -> None:
         self.query_one("#preview", SampleView).show_message("loading the data sets…")
@@ -145,10 +151,9 @@ class LauncherScreen(Screen):
         catalog = self.catalog = message.catalog
         datasets = self.query_one("#dataset", Select)
         datasets.set_options([(name, name) for name in catalog.datasets])
-        self.query_one("#loss", Select).set_options([(name, name) for name in catalog.losses])
         self.query_one("#device", Select).set_options(
-            [("auto  the best available", "auto")] + [(label, name) for name, label in catalog.devices])
-        self.query_one("#device", Select).value = "auto"
+            [("auto  the best available", AUTO)] + [(label, name) for name, label in catalog.devices])
+        self.query_one("#device", Select).value = AUTO
         datasets.value = DEFAULT_DATASET if DEFAULT_DATASET in catalog.datasets else next(iter(catalog.datasets))
         datasets.focus()
 
@@ -162,17 +167,29 @@ class LauncherScreen(Screen):
     def _dataset_changed(self) -> None:
         if self.catalog is None or self.dataset is None:
             return
-        info = self.catalog.datasets[self.dataset]
-        self.query_one("#dataset-info", Static).update(Content(info["description"]))
+        spec = self.catalog.datasets[self.dataset]
+        self.query_one("#dataset-info", Static).update(Content(spec.description))
         data = self.query_one("#data", Input)
-        data.placeholder = ("required: " if info["needs_path"] else "optional: ") + "file or folder" \
-            if info["takes_path"] else "none needed (generated)"
-        data.disabled = not info["takes_path"]
-        if not info["takes_path"]:
+        data.placeholder = ("required: " if spec.needs_path else "optional: ") + "file or folder" \
+            if spec.takes_path else "none needed (generated)"
+        data.disabled = not spec.takes_path
+        if not spec.takes_path:
             data.value = ""
+        size = self.query_one("#image_size", Input)
+        size.disabled = spec.kind != "image"
+        if size.disabled:
+            size.value = ""
+        self.query_one("#eval_every", Input).placeholder = f"{AUTO}: {spec.eval_every or 'off'}"
         self._data_changed()
 
+    @property
+    def image_size(self) -> int | None:
+        """The image size typed in the form (None: blank or not a number yet, the architecture's applies)."""
+        text = self.query_one("#image_size", Input).value.strip()
+        return int(text) if text.isdigit() and int(text) > 0 else None
+
     @on(Input.Changed, "#data")
+    @on(Input.Changed, "#image_size")
     def _data_changed(self) -> None:
         if self.catalog is None or self.dataset is None:
             return
@@ -185,32 +202,32 @@ class LauncherScreen(Screen):
         label.update(Content(f"✗ {reason}" if reason else ("✓ usable" if path else "")))
         label.display = bool(reason or path)
         if reason is None:
-            self._start_preview(self.dataset, path)
+            self._start_preview(self.dataset, path, self.image_size)
         else:
             self._show_archs(())
             self.query_one("#preview", SampleView).show_message(reason)
 
-    def _start_preview(self, dataset: str, path: str | None) -> None:
-        if self.preview is not None and (self.preview.dataset, self.preview.data_path) == (dataset, path):
+    def _start_preview(self, dataset: str, path: str | None, image_size: int | None) -> None:
+        if self.preview is not None and self.preview.key == (dataset, path, image_size):
             return
         self.preview = None
         self.query_one("#preview", SampleView).show_message(f"loading {dataset}…")
         self._show_archs(())
-        self._load_preview(dataset, path)
+        self._load_preview(dataset, path, image_size)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _load_preview(self, dataset: str, path: str | None) -> None:
-        if path is not None:
+    def _load_preview(self, dataset: str, path: str | None, image_size: int | None) -> None:
+        if path is not None or image_size is not None:
             time.sleep(TYPING_PAUSE_S)  # the user may still be typing
             if get_current_worker().is_cancelled:
                 return
-        self.post_message(PreviewLoaded(load_preview(dataset, path)))
+        self.post_message(PreviewLoaded(load_preview(dataset, path, image_size)))
 
     @on(PreviewLoaded)
     def _preview_loaded(self, message: PreviewLoaded) -> None:
         preview = message.preview
         path = self.query_one("#data", Input).value.strip() or None
-        if (preview.dataset, preview.data_path) != (self.dataset, path):
+        if preview.key != (self.dataset, path, self.image_size):
             return  # an answer to an older question
         self.preview = preview
         view = self.query_one("#preview", SampleView)
@@ -250,26 +267,24 @@ class LauncherScreen(Screen):
             return
         row = next((r for r in self.preview.archs if r.name == name), None) if self.preview else None
         params = f"G {short_count(row.params_g)} · D {short_count(row.params_d)} parameters\n" if row else ""
-        info.update(Content(f"{name}: {self.catalog.archs[name]['description']}\n{params}"))
+        info.update(Content(f"{name}: {self.catalog.archs[name].description}\n{params}"))
+        size = row.image_size if row else None
+        self.query_one("#image_size", Input).placeholder = f"{AUTO}: {size}×{size}" if size else AUTO
         if changed:
-            self._apply_defaults(self.catalog.archs[name]["defaults"])
+            self._apply_defaults(self.catalog.archs[name].defaults)
 
-    def _apply_defaults(self, defaults: dict[str, Any]) -> None:
-        """The tutorial's values for the chosen architecture."""
-        self.query_one("#loss", Select).value = defaults["loss"]
-        self.query_one("#optimizer", Select).value = defaults["optimizer"]
-        self.query_one("#lr", Input).value = f"{defaults['lr']:g}"
-        self.query_one("#betas", Input).value = f"{defaults['betas'][0]:g},{defaults['betas'][1]:g}"
-        self.query_one("#batch_size", Input).value = str(defaults["batch_size"])
-        self.query_one("#latent_dim", Input).value = str(defaults["latent_dim"])
+    def _apply_defaults(self, defaults: TrainConfig) -> None:
+        """The tutorial's values for the chosen architecture, in every option its tutorial sets."""
+        for setting in SETTINGS.values():
+            if setting.option.tutorial and setting.option.label:
+                show_value(self.query_one(f"#{setting.name}"), setting, getattr(defaults, setting.name))
         self.query_one("#length_kind", Select).value = "epochs"
-        self.query_one("#length", Input).value = str(defaults["epochs"])
+        self.query_one("#length", Input).value = str(defaults.epochs)
 
     # ---- starting --------------------------------------------------------------------------------------
-    def read_config(self) -> Any:
+    def read_config(self) -> TrainConfig:
         """The TrainConfig the form describes; UserError (one line) naming the first bad field."""
         from gantui.engine.config import resolve_config
-        from gantui.engine.errors import UserError
 
         if self.catalog is None or self.dataset is None:
             raise UserError("the data sets are still loading")
@@ -278,24 +293,21 @@ class LauncherScreen(Screen):
             raise UserError(str(reason.render()).removeprefix("✗ "))
         if self.arch is None:
             raise UserError("choose an architecture that fits the data (the list says what each needs)")
-        options: dict[str, Any] = {
-            "data": self.query_one("#data", Input).value.strip() or None,
-            "loss": self.query_one("#loss", Select).value,
-            "optimizer": self.query_one("#optimizer", Select).value,
-            "lr": _number(self, "lr", float), "betas": self.query_one("#betas", Input).value,
-            "batch_size": _number(self, "batch_size", int), "latent_dim": _number(self, "latent_dim", int),
-            "seed": _number(self, "seed", int), "log_every": _number(self, "log_every", int),
-            "sample_every": _number(self, "sample_every", int),
-            "device": self.query_one("#device", Select).value,
-            "name": self.query_one("#name", Input).value.strip() or None,
-            "runs_dir": str(self.runs_dirs[0]),
-        }
-        options[str(self.query_one("#length_kind", Select).value)] = _number(self, "length", int)
+        options: dict[str, Any] = {"data": self.query_one("#data", Input).value.strip() or None,
+                                   "runs_dir": str(self.runs_dirs[0])}
+        for name in ("image_size", *TRAINING_FIELDS, *SCHEDULE_FIELDS):
+            if name == "length":
+                name = str(self.query_one("#length_kind", Select).value)
+                setting, widget = SETTINGS[name], self.query_one("#length", Input)
+            else:
+                setting, widget = SETTINGS[name], self.query_one(f"#{name}")
+            try:
+                options[name] = read_value(widget, setting)
+            except UserError as error:
+                raise UserError(f"{setting.option.label or name}: {error}") from None
         return resolve_config(self.dataset, self.arch, **options)
 
     def action_start_run(self) -> None:
-        from gantui.engine.errors import UserError
-
         try:
             config = self.read_config()
         except UserError as error:
@@ -328,22 +340,12 @@ class LauncherScreen(Screen):
             self.app.pop_screen()
 
 
-def _number(screen: LauncherScreen, field: str, kind: type) -> Any:
-    from gantui.engine.errors import UserError
-
-    text = screen.query_one(f"#{field}", Input).value.strip()
-    try:
-        return kind(text)
-    except ValueError:
-        label = field.replace("_", " ")
-        raise UserError(f"{label} must be a {'whole number' if kind is int else 'number'} (got {text!r})") from None
-
-
 def _arch_prompt(row: ArchRow) -> Content:
     if row.problem is not None:
         return Content.assemble((f"{row.name:<12}", "dim"), (f"✗ {row.problem}", "dim"))
     counts = f"G {short_count(row.params_g)} · D {short_count(row.params_d)}"
-    return Content.assemble((f"{row.name:<12}", "bold"), f"{counts:<18}", (row.description, "dim"))
+    resized = f"at {row.image_size}×{row.image_size} " if row.image_size else ""
+    return Content.assemble((f"{row.name:<12}", "bold"), f"{counts:<18}", (resized + row.description, "dim"))
 
 
 # ---- the workers' jobs (threads: they import torch, load data, build models) -------------------------------------
@@ -351,56 +353,44 @@ def load_catalog() -> Catalog:
     """What the menus offer, from the engine's registries."""
     from gantui.engine.data import DATASETS
     from gantui.engine.devices import available_devices
-    from gantui.engine.losses import LOSSES
     from gantui.engine.models import ARCHS
 
-    return Catalog(
-        datasets={name: {"description": spec.description, "needs_path": spec.needs_path,
-                         "takes_path": spec.takes_path, "kind": spec.kind}
-                  for name, spec in DATASETS.items()},
-        archs={name: {"description": spec.description, "defaults": dataclasses.asdict(spec.defaults)}
-               for name, spec in ARCHS.items()},
-        devices=[(device.name, device.label) for device in available_devices()],
-        losses=dict(LOSSES),
-    )
+    return Catalog(datasets=dict(DATASETS), archs=dict(ARCHS),
+                   devices=[(device.name, device.label) for device in available_devices()])
 
 
-def load_preview(dataset: str, path: str | None) -> DataPreview:
+def load_preview(dataset: str, path: str | None, image_size: int | None = None) -> DataPreview:
     """A few real samples of `dataset` and how every architecture fits it; never raises."""
-    from gantui.engine.errors import UserError
-
     try:
-        return _load_preview(dataset, path)
+        return _load_preview(dataset, path, image_size)
     except UserError as error:
-        return DataPreview(dataset, path, error=str(error))
+        return DataPreview(dataset, path, image_size, error=str(error))
     except Exception as error:  # a broken file must not take the launcher down
-        return DataPreview(dataset, path, error=f"{type(error).__name__}: {error}".splitlines()[0])
+        return DataPreview(dataset, path, image_size, error=f"{type(error).__name__}: {error}".splitlines()[0])
 
 
-def _load_preview(dataset: str, path: str | None) -> DataPreview:
+def _load_preview(dataset: str, path: str | None, image_size: int | None) -> DataPreview:
     from gantui.engine.data import load_dataset
-    from gantui.engine.models import ARCHS, build_models, count_parameters
+    from gantui.engine.models import build_models, count_parameters, get_arch
+    from gantui.engine.models.fit import fits
     from gantui.engine.samples import image_grid
 
     source = load_dataset(dataset, path)
     info = source.info
     samples, _labels = source.preview(PREVIEW_COUNT)
     rows = []
-    for name, spec in ARCHS.items():
-        fitted = info
-        size = spec.defaults.image_size
-        if info.is_image and size and info.image_size != (size, size):
-            fitted = dataclasses.replace(info, shape=(info.shape[0], size, size))  # the run resizes
-        problem = spec.incompatibility(fitted)
+    for fitted in fits(dataset, info, image_size):  # the same rule `gantui train` applies
+        spec = get_arch(fitted.arch)
         params_g = params_d = None
-        if problem is None:
-            generator, discriminator = build_models(name, fitted, spec.defaults.latent_dim)
+        if fitted.usable:
+            generator, discriminator = build_models(spec.name, fitted.info, spec.defaults.latent_dim)
             params_g, params_d = count_parameters(generator), count_parameters(discriminator)
-        rows.append(ArchRow(name, spec.description, problem, params_g, params_d))
+        resized = fitted.image_size if fitted.image_size and info.image_size != (fitted.image_size,) * 2 else None
+        rows.append(ArchRow(spec.name, spec.description, fitted.problem, params_g, params_d, resized))
     shape = "×".join(str(n) for n in info.shape)
     size = f"{info.size:,} samples" if info.size else "endless"
     summary = f"{shape} · {size}" + (f" · {info.num_classes} classes" if info.num_classes else "")
     if info.is_image:
-        return DataPreview(dataset, path, summary, picture=image_grid(samples, "unit", columns=4),
+        return DataPreview(dataset, path, image_size, summary, picture=image_grid(samples, "unit", columns=4),
                            archs=tuple(rows))
-    return DataPreview(dataset, path, summary, vectors=samples.tolist(), archs=tuple(rows))
+    return DataPreview(dataset, path, image_size, summary, vectors=samples.tolist(), archs=tuple(rows))

@@ -6,15 +6,15 @@ from torch import nn
 
 from gantui.engine.data.base import DataInfo
 from gantui.engine.errors import UserError
-from gantui.engine.models.base import ArchDefaults, ArchSpec
+from gantui.engine.models.base import ArchSpec
 from gantui.engine.models.conv import CONV
 from gantui.engine.models.dcgan28 import CDCGAN, DCGAN28
 from gantui.engine.models.dcgan64 import DCGAN64
+from gantui.engine.models.fit import data_problem
 from gantui.engine.models.mlp import CGAN, MLP
 from gantui.engine.models.toy import CURVE_MLP, PATTERN_MLP
 
-__all__ = ["ARCHS", "ArchDefaults", "ArchSpec", "build_models", "compatible_archs", "count_parameters",
-           "get_arch"]
+__all__ = ["ARCHS", "ArchSpec", "build_models", "compatible_archs", "count_parameters", "get_arch"]
 
 # In the order the tutorials meet them (and the SPEC lists them).
 ARCHS: dict[str, ArchSpec] = {
@@ -31,8 +31,8 @@ def get_arch(name: str) -> ArchSpec:
 
 
 def compatible_archs(info: DataInfo) -> list[str]:
-    """Names of the architectures that can train on data described by `info`."""
-    return [name for name, spec in ARCHS.items() if spec.incompatibility(info) is None]
+    """Names of the architectures that can train on data described by `info` as it is (no resizing)."""
+    return [name for name, spec in ARCHS.items() if data_problem(spec, info) is None]
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -43,7 +43,7 @@ def count_parameters(module: nn.Module) -> int:
 def build_models(arch_name: str, info: DataInfo, latent_dim: int) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) of `arch_name` for `info`; UserError saying why if the data doesn't fit."""
     spec = get_arch(arch_name)
-    problem = spec.incompatibility(info)
+    problem = data_problem(spec, info)
     if problem is not None:
         raise UserError(problem)
     if latent_dim < 1:

@@ -1,29 +1,20 @@
-"""What every architecture declares: defaults from its tutorial, what data it takes, how to build G and D."""
+"""What every architecture declares: its tutorial's training values, what data it takes, how to build G and D.
+
+Whether an architecture can train on a dataset is decided in one place, `models/fit.py`, from these fields.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from gantui.engine.data.base import DataInfo
 
-
-@dataclass(frozen=True)
-class ArchDefaults:
-    """The tutorial's hyper-parameters for this architecture."""
-
-    loss: str = "bce"  # bce | mse | hinge | wgan-gp
-    optimizer: str = "adam"  # adam | sgd
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.9, 0.999)
-    batch_size: int = 64
-    latent_dim: int = 100
-    latent: str = "normal"  # normal | uniform | fixed (the pattern tutorial's constant 0.5 input)
-    epochs: int = 1
-    image_size: int | None = None  # resize images to this (None: keep the data's size)
-    default_dataset: str = "mnist"
+if TYPE_CHECKING:
+    from gantui.engine.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -33,14 +24,25 @@ class ArchSpec:
     `build(info, latent_dim)` returns (generator, discriminator):
       generator(z, labels=None) -> (B, *info.shape) in `output_range`
       discriminator(x, labels=None) -> (B,) raw logits (the tutorial's final Sigmoid lives in the loss)
-    `incompatibility(info)` returns None when the data fits, else one sentence saying what it needs.
     """
 
     name: str
     description: str
-    defaults: ArchDefaults
-    output_range: str  # "unit": G ends in Sigmoid, data in [0, 1]; "symmetric": Tanh, data in [-1, 1]
-    conditional: bool
+    output_range: str  # "unit": G ends in Sigmoid, data in [0, 1]; "symmetric": Tanh, data in [-1, 1]; "raw"
+    conditional: bool  # takes a class label, so it needs labelled data
     build: Callable[[DataInfo, int], tuple[nn.Module, nn.Module]]
-    incompatibility: Callable[[DataInfo], str | None]
-    image_only: bool = True
+    default_dataset: str = "mnist"  # the data its tutorial trains on
+    tutorial: dict[str, Any] = field(default_factory=dict)  # the tutorial's values of TrainConfig options
+    image_size: int | None = None  # square pictures of exactly this size (None: any size)
+    vector_length: int | None = None  # flat vectors of this many values (the toys) instead of pictures
+
+    @property
+    def takes_images(self) -> bool:
+        return self.vector_length is None
+
+    @property
+    def defaults(self) -> TrainConfig:
+        """The whole configuration this architecture trains with when the user sets nothing."""
+        from gantui.engine.config import TrainConfig
+
+        return TrainConfig(dataset=self.default_dataset, arch=self.name, **self.tutorial)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
-from gantui.engine.models.base import ArchDefaults, ArchSpec
-from gantui.engine.models.checks import image_problem
+from gantui.engine.models.base import ArchSpec
 
 IMAGE_SIZE = 128
 KERNEL, STRIDE = 8, 2
@@ -83,10 +82,10 @@ CONV = ArchSpec(
     # Seed 003: BCE and Adam(lr=0.0001), one face at a time; batches of 16 keep BatchNorm's statistics
     # meaningful while staying close to the tutorial. The CelebA HDF5 file is optional, so the default
     # data is the procedural colour shapes at 128×128.
-    defaults=ArchDefaults(loss="bce", optimizer="adam", lr=1e-4, batch_size=16, latent_dim=100,
-                          latent="normal", epochs=1, image_size=IMAGE_SIZE, default_dataset="shapes"),
+    default_dataset="shapes",
+    tutorial={"loss": "bce", "optimizer": "adam", "lr": 1e-4, "batch_size": 16, "latent_dim": 100, "epochs": 1},
+    image_size=IMAGE_SIZE,
     output_range="unit",
     conditional=False,
     build=build_conv,
-    incompatibility=lambda info: image_problem("conv", info, size=IMAGE_SIZE),
 )

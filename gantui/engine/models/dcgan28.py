@@ -6,8 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
-from gantui.engine.models.base import ArchDefaults, ArchSpec
-from gantui.engine.models.checks import image_problem
+from gantui.engine.models.base import ArchSpec
 from gantui.engine.models.conditioning import append_one_hot, one_hot
 
 # Keras BatchNormalization(momentum=0.8) keeps 0.8 of the old running mean; torch's momentum is the weight of
@@ -106,28 +105,27 @@ def build_cdcgan(info: DataInfo, latent_dim: int) -> tuple[nn.Module, nn.Module]
 
 # Seed 001: Adam(0.0002, 0.5), binary cross-entropy, train(epochs, batch_size=32) where an "epoch" is one
 # batch; its pictures go to 2,000 of those, about 7 passes over the 10,000 embedded MNIST digits.
-DCGAN28_DEFAULTS = ArchDefaults(loss="bce", optimizer="adam", lr=2e-4, betas=(0.5, 0.999), batch_size=32,
-                                latent_dim=100, latent="normal", epochs=7, image_size=28,
-                                default_dataset="mnist")
+DCGAN28_TUTORIAL = {"loss": "bce", "optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "batch_size": 32,
+                    "latent_dim": 100, "epochs": 7}
 
 DCGAN28 = ArchSpec(
     name="dcgan28",
     description="the Keras DCGAN of seed 001 in PyTorch: Dense→7×7→upsample/conv→28×28 Tanh; 4-conv D with "
                 "Dropout; 28×28 images, any channels",
-    defaults=DCGAN28_DEFAULTS,
+    tutorial=DCGAN28_TUTORIAL,
+    image_size=28,
     output_range="symmetric",
     conditional=False,
     build=build_dcgan28,
-    incompatibility=lambda info: image_problem("dcgan28", info, size=28),
 )
 
 CDCGAN = ArchSpec(
     name="cdcgan",
     description="conditional dcgan28: the one-hot label joins G's latent and enters D as extra input planes; "
                 "labelled 28×28 images",
-    defaults=DCGAN28_DEFAULTS,
+    tutorial=DCGAN28_TUTORIAL,
+    image_size=28,
     output_range="symmetric",
     conditional=True,
     build=build_cdcgan,
-    incompatibility=lambda info: image_problem("cdcgan", info, size=28, labelled=True),
 )

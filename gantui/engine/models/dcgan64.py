@@ -5,8 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
-from gantui.engine.models.base import ArchDefaults, ArchSpec
-from gantui.engine.models.checks import image_problem
+from gantui.engine.models.base import ArchSpec
 
 
 class Dcgan64Generator(nn.Module):
@@ -81,11 +80,11 @@ DCGAN64 = ArchSpec(
     description="the 64×64 DCGAN of seed 004 / pytorch's example: 5 ConvTranspose→Tanh, 5 Conv, BN, no bias; "
                 "64×64 images, any channels",
     # Seed 004: batch 128, Adam(lr=0.0002, betas=(0.5, 0.999)), BCE, 20 epochs over images resized to 64×64.
-    defaults=ArchDefaults(loss="bce", optimizer="adam", lr=2e-4, betas=(0.5, 0.999), batch_size=128,
-                          latent_dim=100, latent="normal", epochs=20, image_size=64,
-                          default_dataset="shapes"),
+    default_dataset="shapes",
+    tutorial={"loss": "bce", "optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "batch_size": 128,
+              "latent_dim": 100, "epochs": 20},
+    image_size=64,
     output_range="symmetric",
     conditional=False,
     build=build_dcgan64,
-    incompatibility=lambda info: image_problem("dcgan64", info, size=64),
 )

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
-from gantui.engine.models.base import ArchDefaults, ArchSpec
-from gantui.engine.models.checks import image_problem
+from gantui.engine.models.base import ArchSpec
 from gantui.engine.models.conditioning import append_one_hot
 
 
@@ -87,28 +86,25 @@ def build_cgan(info: DataInfo, latent_dim: int) -> tuple[nn.Module, nn.Module]:
 
 # The tutorials train one image at a time with Adam(lr=0.0001) and BCE (seed 003's improved MNIST GAN);
 # gantui trains in batches of 64 (batch 1 works: LayerNorm does not depend on the batch).
-MLP_DEFAULTS = ArchDefaults(loss="bce", optimizer="adam", lr=1e-4, batch_size=64, latent_dim=100,
-                            latent="normal", epochs=20, default_dataset="mnist")
+MLP_TUTORIAL = {"loss": "bce", "optimizer": "adam", "lr": 1e-4, "batch_size": 64, "latent_dim": 100, "epochs": 20}
 
 MLP = ArchSpec(
     name="mlp",
     description=("the MLP GAN (seeds 000/003): latent→hidden LeakyReLU LayerNorm→pixels Sigmoid; "
                  "any image size; greyscale uses MNIST widths G 200 / D 200, "
                  "colour the CelebA widths G 300 / D 100"),
-    defaults=MLP_DEFAULTS,
+    tutorial=MLP_TUTORIAL,
     output_range="unit",
     conditional=False,
     build=build_mlp,
-    incompatibility=lambda info: image_problem("mlp", info),
 )
 
 CGAN = ArchSpec(
     name="cgan",
     description=("the conditional MLP GAN (seed 003): the label's one-hot vector joins G's seed and "
                  "D's pixels; (100+10)→200→784 and (784+10)→200→1 on MNIST"),
-    defaults=MLP_DEFAULTS,
+    tutorial=MLP_TUTORIAL,
     output_range="unit",
     conditional=True,
     build=build_cgan,
-    incompatibility=lambda info: image_problem("cgan", info, labelled=True),
 )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gantui.engine.data.base import DataInfo
-from gantui.engine.models.base import ArchDefaults, ArchSpec
-from gantui.engine.models.checks import vector_problem
+from gantui.engine.models.base import ArchSpec
 
 # --- pattern-mlp: seed 003 §2.2, learning four values that look like 1 0 1 0 ------------------------------
 
@@ -50,13 +49,12 @@ PATTERN_MLP = ArchSpec(
     name="pattern-mlp",
     description="the 1010 pattern GAN (seed 003): G 1→3→4, D 4→3→1, Sigmoids, MSE + SGD, fixed input 0.5",
     # The tutorial trains one sample at a time; small batches keep its feel, and batch 1 works too.
-    defaults=ArchDefaults(loss="mse", optimizer="sgd", lr=0.01, batch_size=16, latent_dim=1, latent="fixed",
-                          default_dataset="pattern1010"),
+    default_dataset="pattern1010",
+    tutorial={"loss": "mse", "optimizer": "sgd", "lr": 0.01, "batch_size": 16, "latent_dim": 1, "latent": "fixed"},
+    vector_length=4,
     output_range="unit",
     conditional=False,
     build=build_pattern,
-    incompatibility=lambda info: vector_problem("pattern-mlp", info, length=4, dataset="pattern1010"),
-    image_only=False,
 )
 
 # --- curve-mlp: seed 002, 15 noise values in, 15 points of y = 2x² + 1 out --------------------------------
@@ -100,11 +98,10 @@ CURVE_MLP = ArchSpec(
     name="curve-mlp",
     description="the quadratic curve GAN (seed 002): G 15 noise→128 ReLU→15, D 15→128 ReLU→1, BCE, Adam",
     # Seed 002: BATCH_SIZE 64, torch.randn noise of G_IN_SIZE 15, Adam(lr=0.0001) for both networks.
-    defaults=ArchDefaults(loss="bce", optimizer="adam", lr=1e-4, batch_size=64, latent_dim=15,
-                          latent="normal", default_dataset="quadratic"),
+    default_dataset="quadratic",
+    tutorial={"loss": "bce", "optimizer": "adam", "lr": 1e-4, "batch_size": 64, "latent_dim": 15},
+    vector_length=15,
     output_range="raw",
     conditional=False,
     build=build_curve,
-    incompatibility=lambda info: vector_problem("curve-mlp", info, length=15, dataset="quadratic"),
-    image_only=False,
 )
