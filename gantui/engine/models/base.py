@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch import nn
 
+from gantui.engine.config import TrainConfig
 from gantui.engine.data.base import DataInfo
-
-if TYPE_CHECKING:
-    from gantui.engine.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,4 @@ class ArchSpec:
     @property
     def defaults(self) -> TrainConfig:
         """The whole configuration this architecture trains with when the user sets nothing."""
-        from gantui.engine.config import TrainConfig
-
         return TrainConfig(dataset=self.default_dataset, arch=self.name, **self.tutorial)

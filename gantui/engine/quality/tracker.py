@@ -26,14 +26,6 @@ if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
     from gantui.engine.quality.evaluator import Evaluator
 
-DEFAULT_EVAL_EVERY = 500  # the proposed default for picture data (resolve_config); 0 for toy vectors
-
-
-def default_eval_every(kind: str) -> int:
-    """Steps between evaluations when the user gave none: on for pictures, off for toy vectors."""
-    return DEFAULT_EVAL_EVERY if kind == "image" else 0
-
-
 class QualityTracker:
     """Evaluations (built on first use: short runs never train the classifier) and alarms of one run."""
 
