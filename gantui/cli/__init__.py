@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gantui import __version__
-from gantui.cli.options import add_train_options
+from gantui.app.graphics import CHOICES as GRAPHICS
+from gantui.cli.options import RESUME_OPTIONS, add_train_options
 from gantui.engine.errors import UserError
 
 EXIT_USAGE = 2
@@ -37,14 +38,22 @@ class Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message}")
 
 
+def _runs_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs-dir", action="append", metavar="DIR",
+                        help="runs folder (repeatable); default ./runs")
+
+
+def _graphics(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--graphics", choices=GRAPHICS, default="auto", help="how the app draws sample images")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="gantui", description=DESCRIPTION, epilog=EPILOG,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gantui {__version__}")
     parser.add_argument("--runs-dir", dest="app_runs_dir", action="append", metavar="DIR",
                         help="runs folder for the app (repeatable); default ./runs")
-    parser.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto",
-                        help="how the app draws sample images")
+    _graphics(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     train = commands.add_parser("train", help="train a GAN, writing a run folder")
@@ -56,27 +65,24 @@ def build_parser() -> Parser:
     add_train_options(check)
 
     runs = commands.add_parser("runs", help="list runs")
-    runs.add_argument("--runs-dir", action="append", help="runs folder (repeatable; default ./runs)")
+    _runs_dir(runs)
     runs.add_argument("--json", action="store_true", help="machine-readable output")
 
     watch = commands.add_parser("watch", help="open the dashboard on a run (default: the newest live one)")
     watch.add_argument("run", nargs="?", help="run folder or name")
-    watch.add_argument("--runs-dir", action="append")
-    watch.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto")
+    _runs_dir(watch)
+    _graphics(watch)
 
     compare = commands.add_parser("compare", help="compare 2 to 8 runs side by side (curves, samples, config)")
     compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders or names")
-    compare.add_argument("--runs-dir", action="append")
-    compare.add_argument("--graphics", choices=["auto", "sixel", "kitty", "halfcell", "ascii"], default="auto")
+    _runs_dir(compare)
+    _graphics(compare)
 
     resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder or name")
-    length = resume.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int, help="new total number of epochs")
-    length.add_argument("--steps", type=int, help="new total number of steps")
-    resume.add_argument("--device", help="train on another device than before")
-    resume.add_argument("--runs-dir", action="append")
-    resume.add_argument("--plain", action="store_true")
+    add_train_options(resume, only=RESUME_OPTIONS)
+    _runs_dir(resume)
+    resume.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
 
     sample = commands.add_parser("sample", help="generate a PNG grid from a run's generator")
     sample.add_argument("run")
@@ -84,12 +90,12 @@ def build_parser() -> Parser:
     sample.add_argument("--out", required=True, help="PNG file to write")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--label", type=int, help="class to generate (conditional models)")
-    sample.add_argument("--runs-dir", action="append")
+    _runs_dir(sample)
 
     export = commands.add_parser("export", help="write the generator as TorchScript")
     export.add_argument("run")
     export.add_argument("--out", required=True, help="file to write (e.g. generator.pt)")
-    export.add_argument("--runs-dir", action="append")
+    _runs_dir(export)
 
     pack = commands.add_parser("pack-h5", help="pack a folder of images into one HDF5 file")
     pack.add_argument("image_dir")
