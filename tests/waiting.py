@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 
 def _expired(timeout: float, what: str) -> AssertionError:
-    return AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 async def wait_until(pilot, condition: Callable[[], T], timeout: float = DEADLINE_S,
