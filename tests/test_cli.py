@@ -4,12 +4,12 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from waiting import block_until
 
 GANTUI = [sys.executable, "-m", "gantui"]
 
@@ -147,15 +147,17 @@ def test_sigterm_stops_gracefully_with_a_final_checkpoint(tmp_path):
     process = subprocess.Popen([*GANTUI, "train", "-d", "mnist", "-a", "mlp", "--epochs", "50", "--device", "cpu",
                                 "--log-every", "5"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    deadline = time.time() + 120
-    metrics = None
-    while time.time() < deadline:
-        found = list((tmp_path / "runs").glob("*/metrics.csv")) if (tmp_path / "runs").exists() else []
-        if found and found[0].read_text().count("\n") >= 3:
-            metrics = found[0]
-            break
-        time.sleep(0.2)
-    assert metrics is not None, process.communicate(timeout=10)
+
+    def three_rows() -> Path | None:
+        assert process.poll() is None, process.communicate()  # it ended before it was told to: say why
+        found = list((tmp_path / "runs").glob("*/metrics.csv"))
+        return found[0] if found and found[0].read_text().count("\n") >= 3 else None
+
+    try:
+        metrics = block_until(three_rows, timeout=120, what="three rows in the run's metrics.csv")
+    except AssertionError:
+        process.kill()
+        raise
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=60)
     assert process.returncode == 0

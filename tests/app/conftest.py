@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import waiting
 from textual import events
 from textual.keys import _character_to_key
 
@@ -181,18 +182,10 @@ def pattern_run(runs_dir: Path, _fixture_runs: Path, utc) -> Path:
     return Path(shutil.copytree(_fixture_runs / PATTERN_RUN, runs_dir / PATTERN_RUN))
 
 
-async def _wait_until(pilot, predicate, timeout: float = 20.0, what: str = "the condition") -> None:
-    """Let the app run until `predicate()` holds; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.05)
-
-
 @pytest.fixture
 def wait_until():
-    return _wait_until
+    """tests/waiting.py's `wait_until(pilot, condition, timeout, what)`, for tests that take fixtures."""
+    return waiting.wait_until
 
 
 async def _press(pilot, *keys: str) -> None:

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+TESTS = str(Path(__file__).parents[1])  # the scripts wait with tests/waiting.py
 SCRIPT = """
 import asyncio, sys
 from pathlib import Path
+sys.path.insert(0, sys.argv.pop(1))
+from waiting import wait_until
 from gantui.app.app import GanApp
 from gantui.app.screens.dashboard import DashboardScreen
 
@@ -16,10 +19,8 @@ async def main():
     run = Path(sys.argv[1])
     app = GanApp([run.parent], watch=run, graphics="ascii", poll_interval=0.05, probe_host=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            if isinstance(app.screen, DashboardScreen) and app.screen.poll is not None:
-                break
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.poll is not None,
+                         what="the first poll")
         assert app.screen.poll.metrics.count == 60
     print("torch" in sys.modules)
 
@@ -28,8 +29,8 @@ asyncio.run(main())
 
 
 def test_watching_a_run_never_imports_torch(image_run: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(image_run)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-c", SCRIPT, TESTS, str(image_run)], capture_output=True, text=True,
+                            timeout=180)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
 
@@ -37,6 +38,8 @@ def test_watching_a_run_never_imports_torch(image_run: Path) -> None:
 LIST_AND_COMPARE = """
 import asyncio, sys
 from pathlib import Path
+sys.path.insert(0, sys.argv.pop(1))
+from waiting import wait_until
 from gantui.app.app import GanApp
 from gantui.app.screens.compare import CompareScreen
 from gantui.app.screens.explorer import ExplorerScreen  # torch only once it draws
@@ -45,11 +48,10 @@ async def main():
     runs = [Path(p) for p in sys.argv[1:]]
     app = GanApp([runs[0].parent], graphics="ascii", poll_interval=0.05, probe_host=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        while not app.screen.rows:
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.screen.rows, what="the runs list")
         app.open_compare(runs)
-        while not (isinstance(app.screen, CompareScreen) and app.screen.loads_seen):
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.loads_seen,
+                         what="compare loaded")
     print("torch" in sys.modules)
 
 asyncio.run(main())
@@ -57,7 +59,7 @@ asyncio.run(main())
 
 
 def test_the_runs_list_and_compare_never_import_torch(image_run: Path, pattern_run: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", LIST_AND_COMPARE, str(image_run), str(pattern_run)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", LIST_AND_COMPARE, TESTS, str(image_run), str(pattern_run)],
+                            capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"

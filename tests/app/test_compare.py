@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXED_TIME
+from textual.widgets import DataTable
+from waiting import screen_settled, wait_until
 
 from gantui.app.app import GanApp
-from gantui.app.screens.compare import METRICS, CompareScreen
+from gantui.app.screens.compare import METRICS, TABLE_ROWS, CompareScreen
 from gantui.app.screens.runs import RunsScreen
 from gantui.app.widgets.compare_plot import ComparePlot
 from gantui.cli import main
@@ -20,25 +22,25 @@ def _compare_app(runs_dir: Path, runs: list[Path]) -> GanApp:
 
 
 async def _compare_ready(pilot) -> None:
-    screen = pilot.app.screen
-    while not (isinstance(screen, CompareScreen) and screen.loads_seen > 0):
-        await pilot.pause(0.05)
+    def loaded() -> bool:
         screen = pilot.app.screen
-    # Under load the first full render can trail the data: let the message queue drain before the snapshot.
-    await pilot.pause(0.5)
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+        return (isinstance(screen, CompareScreen) and screen.loads_seen > 0
+                and screen.query_one(DataTable).row_count == len(TABLE_ROWS))
+
+    await wait_until(pilot, screen_settled(pilot, loaded), what="compare's runs loaded and drawn")
 
 
-async def _list_ready(pilot) -> None:
+async def _list_ready(pilot, marked: Path) -> None:
+    """The list loaded, then `down` and `space`: the cursor on the older run, that run marked."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunsScreen) and len(pilot.app.screen.rows) == 2,
+                     what="both runs listed")
     screen = pilot.app.screen
-    while not (isinstance(screen, RunsScreen) and screen.rows):
-        await pilot.pause(0.05)
-        screen = pilot.app.screen
-    await pilot.pause(0.1)
+    await pilot.press("down", "space")
+    await wait_until(pilot, screen_settled(pilot, lambda: screen.marked == {marked}),
+                     what=f"{marked.name} marked and drawn")
 
 
-async def test_compare_keys(runs_dir, image_run, pattern_run, press, wait_until) -> None:
+async def test_compare_keys(runs_dir, image_run, pattern_run, press) -> None:
     app = _compare_app(runs_dir, [image_run, pattern_run])
     async with app.run_test(size=(140, 44)) as pilot:
         await _compare_ready(pilot)
@@ -68,7 +70,7 @@ def test_compare_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern
 
 def test_runs_list_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern_run: Path) -> None:
     app = GanApp([runs_dir], graphics="ascii", probe_host=False, clock=lambda: FIXED_TIME + 3600)
-    assert snap_compare(app, terminal_size=(120, 20), run_before=_list_ready, press=["down", "space"])
+    assert snap_compare(app, terminal_size=(120, 20), run_before=lambda pilot: _list_ready(pilot, image_run))
 
 
 @pytest.mark.parametrize("refs, words", [

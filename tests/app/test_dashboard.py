@@ -13,8 +13,10 @@ from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import EQUILIBRIUM, DashboardScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.metric_plot import MetricPlot
+from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.config import resolve_config
+from gantui.engine.reader import read_json
 
 
 def _app(runs_dir: Path, run: Path) -> GanApp:
@@ -25,6 +27,11 @@ async def _ready(pilot, wait_until) -> DashboardScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen)
                      and pilot.app.screen.poll is not None, what="the first poll")
     return pilot.app.screen
+
+
+def _told(app: GanApp, words: str) -> bool:
+    """A notification says `words`: a key that changes nothing else was handled."""
+    return any(words in str(notification.message) for notification in app._notifications)
 
 
 async def test_view_keys(runs_dir: Path, image_run: Path, wait_until) -> None:
@@ -53,6 +60,8 @@ async def test_view_keys(runs_dir: Path, image_run: Path, wait_until) -> None:
         await pilot.press("escape")
         assert pilot.app.screen is screen
         await pilot.press("p")  # a finished run: nothing to pause, says so
+        await wait_until(pilot, lambda: _told(pilot.app, "the run is finished: nothing to pause"),
+                         what="'nothing to pause'")
         assert screen.poll.state == "finished"
 
 
@@ -134,6 +143,36 @@ async def test_keys_are_handled_while_a_run_trains_in_process(runs_dir: Path, wa
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the quit question")
         await press(pilot, "s")
         await wait_until(pilot, lambda: not handle.thread.is_alive(), what="the run to stop")
+    assert handle.final_state == "stopped"
+
+
+async def test_p_pauses_and_resumes_a_live_run(runs_dir: Path, wait_until, press) -> None:
+    config = resolve_config("pattern1010", "pattern-mlp", steps=1_000_000, log_every=5, sample_every=1000,
+                            runs_dir=str(runs_dir), device="cpu")
+    app = GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        handle = app.start_run(config)
+        screen = await _ready(pilot, wait_until)
+        title = screen.query_one(RunTitle)
+
+        def state() -> str | None:
+            return read_json(handle.path / "status.json").get("state")
+
+        def titled(word: str) -> bool:
+            return f" ─ {word} ─ " in title.render().plain
+
+        await wait_until(pilot, lambda: state() == "running" and titled("running"), what="the run to train")
+        await press(pilot, "p")
+        await wait_until(pilot, lambda: state() == "paused", what="status.json to say paused")
+        await wait_until(pilot, lambda: titled("paused"), what="the title to say paused")
+        await press(pilot, "p")
+        await wait_until(pilot, lambda: state() == "running", what="status.json to say running again")
+        await wait_until(pilot, lambda: titled("running"), what="the title to say running again")
+        await press(pilot, "s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the stop question")
+        await press(pilot, "y")
+        await wait_until(pilot, lambda: state() == "stopped", what="status.json to say stopped")
+        await wait_until(pilot, lambda: not handle.thread.is_alive(), what="the training thread to end")
     assert handle.final_state == "stopped"
 
 

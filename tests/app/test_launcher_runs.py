@@ -70,7 +70,7 @@ async def _watch_grow_pause_stop(press, pilot, wait_until) -> DashboardScreen:
     await press(pilot, "p")
     await wait_until(pilot, lambda: dashboard.poll.state == "paused", what="the run to pause")
     paused_at = dashboard.poll.step
-    await pilot.pause(0.3)
+    await pilot.pause(0.3)  # on purpose a fixed time: what must not happen (the step moving) has no event to wait for
     assert read_json(dashboard.path / "status.json")["step"] == paused_at
     await press(pilot, "p")
     await wait_until(pilot, lambda: dashboard.poll.state != "paused", what="the run to resume")

@@ -34,7 +34,7 @@ async def test_a_child_run_is_steered_and_outlives_the_app(runs_dir: Path, wait_
             screen = pilot.app.screen
             assert isinstance(screen, DashboardScreen)
             await wait_until(pilot, lambda: screen.poll is not None and screen.poll.state == "running"
-                             and screen.poll.metrics.count > 0, timeout=40, what="the child to train")
+                             and screen.poll.metrics.count > 0, what="the child to train")
             await press(pilot, "p")
             await wait_until(pilot, lambda: screen.poll.state == "paused", what="a pause through control.json")
             await press(pilot, "p")

@@ -30,6 +30,11 @@ async def _listed(pilot, wait_until, count: int) -> RunsScreen:
     return pilot.app.screen
 
 
+def _told(app: GanApp, words: str) -> bool:
+    """A notification says `words`: the key was handled, even when what it refuses leaves no other trace."""
+    return any(words in str(notification.message) for notification in app._notifications)
+
+
 def _fake_run(runs_dir: Path, name: str, state: str, heartbeat: float, pid: int = 1, host: str = "elsewhere") -> Path:
     path = runs_dir / name
     path.mkdir()
@@ -65,7 +70,7 @@ async def test_navigate_filter_sort_mark_and_compare(runs_dir, image_run, patter
                          what="the order reversed")
 
         await press(pilot, "c")  # nothing marked yet: a warning, no compare
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: _told(pilot.app, "(0 marked)"), what="the compare refusal")
         assert pilot.app.screen is screen
         await press(pilot, "space")
         await wait_until(pilot, lambda: len(screen.marked) == 1, what="one run marked")
@@ -110,7 +115,7 @@ async def test_stale_heartbeat_is_lost_and_a_live_run_is_never_deleted(runs_dir,
         assert states[live.name] == "running"
         assert screen.current_row().path == live
         await press(pilot, "d")  # refused: no question, the folder stays
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: _told(pilot.app, "stop it before deleting it"), what="the delete refusal")
         assert isinstance(pilot.app.screen, RunsScreen) and live.is_dir()
 
         await _filter(pilot, wait_until, press, *"fixture", "enter")
@@ -154,4 +159,4 @@ async def test_resume_from_the_app_starts_gantui_resume(runs_dir, image_run, wai
         assert pilot.app.screen.path == image_run
         assert commands == [[sys.executable, "-m", "gantui", "resume", str(image_run), "--steps", "1500", "--plain"]]
         assert [handle.path for handle in app.started_runs] == [image_run]
-        app.started_runs[0].wait(10)
+        assert app.started_runs[0].wait(60), "the stand-in for gantui resume did not exit"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from waiting import screen_settled, wait_until
 
 from gantui.app.app import GanApp
 from gantui.app.screens.dashboard import DashboardScreen
@@ -21,20 +22,32 @@ def _dashboard_app(runs_dir: Path, run: Path) -> GanApp:
     return GanApp([runs_dir], watch=run, graphics="ascii", poll_interval=0.05, probe_host=False)
 
 
-async def _dashboard_ready(pilot) -> None:
+def _dashboard_loaded(pilot) -> bool:
     screen = pilot.app.screen
-    while not (isinstance(screen, DashboardScreen) and screen.poll is not None and screen.poll.sample_steps):
-        await pilot.pause(0.05)
-        screen = pilot.app.screen
-    await pilot.pause(0.1)
+    return isinstance(screen, DashboardScreen) and screen.poll is not None and bool(screen.poll.sample_steps)
+
+
+async def _dashboard_ready(pilot) -> None:
+    await wait_until(pilot, screen_settled(pilot, lambda: _dashboard_loaded(pilot)),
+                     what="the dashboard's run loaded and drawn")
+
+
+async def _toy_dashboard_ready(pilot) -> None:
+    """EMA, log scale and the earlier snapshot, chosen by keys once the run is loaded."""
+    await wait_until(pilot, lambda: _dashboard_loaded(pilot), what="the dashboard's run loaded")
+    screen = pilot.app.screen
+    earlier = screen.all_sample_steps()[-2]
+    await pilot.press("e", "l", "comma")
+    await wait_until(pilot, screen_settled(pilot, lambda: screen.view.ema == 0.9 and screen.view.log_y
+                                           and screen.sample_step == earlier),
+                     what="EMA 0.9, log scale and the earlier snapshot drawn")
 
 
 async def _launcher_ready(pilot) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, LauncherScreen)
-    while screen.preview is None or screen.arch is None:
-        await pilot.pause(0.05)
-    await pilot.pause(0.1)
+    await wait_until(pilot, screen_settled(pilot, lambda: screen.preview is not None and screen.arch is not None),
+                     what="the launcher's data preview and architecture drawn")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
@@ -45,7 +58,7 @@ def test_dashboard_snapshot(snap_compare, runs_dir: Path, image_run: Path, size:
 def test_dashboard_toy_snapshot(snap_compare, runs_dir: Path, pattern_run: Path) -> None:
     """The 1010 pattern's samples as a chart; EMA, log scale and an earlier snapshot chosen by keys."""
     assert snap_compare(_dashboard_app(runs_dir, pattern_run), terminal_size=(120, 36),
-                        run_before=_dashboard_ready, press=["e", "l", "comma"])
+                        run_before=_toy_dashboard_ready)
 
 
 def test_dashboard_quality_snapshot(snap_compare, runs_dir: Path, eval_run: Path) -> None:
