@@ -180,3 +180,18 @@ def test_a_long_first_read_is_parsed_in_bulk_exactly_like_row_by_row(tmp_path, m
     with open(path, "a") as handle:  # the torn line completed: the next poll reads just it
         handle.write(f",0.7{rest}\n")
     assert bulk.poll()["step"].tolist() == [3001.0]
+
+
+def test_atomic_files_follow_the_umask(tmp_path):
+    import os
+
+    from gantui.engine.atomic import write_json_atomic
+
+    previous = os.umask(0o002)
+    try:
+        write_json_atomic(tmp_path / "status.json", {"state": "running"})
+        (tmp_path / "metrics.csv").write_text("step\n")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "status.json").stat().st_mode & 0o777 == 0o664
+    assert (tmp_path / "status.json").stat().st_mode & 0o777 == (tmp_path / "metrics.csv").stat().st_mode & 0o777
