@@ -185,13 +185,15 @@ def test_a_long_first_read_is_parsed_in_bulk_exactly_like_row_by_row(tmp_path, m
 def test_atomic_files_follow_the_umask(tmp_path):
     import os
 
-    from gantui.engine.atomic import write_json_atomic
+    from gantui.engine.atomic import _umask, write_json_atomic
 
     previous = os.umask(0o002)
+    _umask.cache_clear()
     try:
         write_json_atomic(tmp_path / "status.json", {"state": "running"})
         (tmp_path / "metrics.csv").write_text("step\n")
     finally:
         os.umask(previous)
+        _umask.cache_clear()
     assert (tmp_path / "status.json").stat().st_mode & 0o777 == 0o664
     assert (tmp_path / "status.json").stat().st_mode & 0o777 == (tmp_path / "metrics.csv").stat().st_mode & 0o777

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -10,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 
+@functools.lru_cache(maxsize=1)
 def _umask() -> int:
-    """The process's umask (reading it means setting it; set it straight back)."""
+    """The process's umask, read once (reading it means setting it, which other threads could see)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
