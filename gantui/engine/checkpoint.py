@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from gantui.engine.atomic import write_atomic
 from gantui.engine.errors import UserError
@@ -15,6 +18,14 @@ KEYS = frozenset({
     "format_version", "generator", "discriminator", "optimizer_g", "optimizer_d", "scaler", "step", "epoch",
     "batch_in_epoch", "elapsed", "config", "fixed_latent", "fixed_labels", "rng",
 })
+# What each field must hold (a tuple: any of these types); a checkpoint that differs is refused on load.
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "generator": (dict,), "discriminator": (dict,), "optimizer_g": (dict,), "optimizer_d": (dict,),
+    "scaler": (dict, type(None)), "step": (int,), "epoch": (int,), "batch_in_epoch": (int,),
+    "elapsed": (int, float), "config": (dict,), "fixed_latent": (torch.Tensor,),
+    "fixed_labels": (torch.Tensor, type(None)), "rng": (dict,),
+}
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -30,13 +41,41 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not path.is_file():
         raise UserError(f"no checkpoint at {path}")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # a torn or foreign file: say which
-        raise UserError(f"cannot read checkpoint {path}: {type(error).__name__}: {error}") from None
+        with warnings.catch_warnings():  # torch's own warnings (pickle protocol, …) are not the user's business
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # a torn or foreign file: one line saying which
+        raise UserError(f"cannot read checkpoint {path}: {_first_line(error)}") from None
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
         raise UserError(f"{path} is not a gantui checkpoint of format {FORMAT_VERSION}")
     _check_keys(state, path)
+    for key, types in FIELD_TYPES.items():
+        value = state[key]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise UserError(f"checkpoint {path}: {key} holds a {type(value).__name__}, not a "
+                            f"{' or '.join(t.__name__ for t in types)}")
+    if min(state["step"], state["epoch"], state["batch_in_epoch"]) < 0:
+        raise UserError(f"checkpoint {path}: a negative step, epoch or batch")
     return state
+
+
+def load_weights(module: nn.Module, weights: dict[str, Any], what: str, path: Path) -> None:
+    """`module.load_state_dict(weights)`, or one line saying the checkpoint's `what` does not fit it."""
+    try:
+        module.load_state_dict(weights)
+    except (RuntimeError, KeyError, TypeError, ValueError) as error:
+        raise UserError(f"checkpoint {path}: its {what} does not fit this run's network ({_first_line(error)})") \
+            from None
+
+
+def _first_line(error: BaseException) -> str:
+    """The gist of an exception: its first non-empty line, without terminal colour codes."""
+    text = ANSI.sub("", str(error)).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else type(error).__name__
+    if "Weights only load failed" in text:
+        return "it holds objects other than tensors and plain values, so it was not loaded (not a gantui checkpoint)"
+    return first if len(first) <= 200 else first[:197] + "…"
 
 
 def _check_keys(state: dict[str, Any], path: Path) -> None:

@@ -12,7 +12,7 @@ from PIL import Image
 from torch import nn
 
 from gantui.engine.atomic import write_atomic
-from gantui.engine.checkpoint import load_checkpoint
+from gantui.engine.checkpoint import load_checkpoint, load_weights
 from gantui.engine.config import TrainConfig
 from gantui.engine.data.base import DataInfo
 from gantui.engine.errors import UserError
@@ -39,9 +39,16 @@ def data_info_from_config(data: dict) -> DataInfo:
         raise UserError("config.json has no data_info (was the run written by gantui?)")
     known = {f.name for f in dataclasses.fields(DataInfo)}
     values = {k: v for k, v in raw.items() if k in known}
-    values["shape"] = tuple(values.get("shape", ()))
-    values["class_names"] = tuple(values.get("class_names", ()))
-    return DataInfo(**values)
+    try:
+        values["shape"] = tuple(int(n) for n in values.get("shape", ()))
+        values["class_names"] = tuple(str(n) for n in values.get("class_names", ()))
+        info = DataInfo(**values)
+    except (TypeError, ValueError):
+        info = None
+    if info is None or info.kind not in ("image", "vector") or not info.shape or min(info.shape) < 1 \
+            or not isinstance(info.num_classes, (int, type(None))):
+        raise UserError("config.json's data_info is damaged (shape, kind or classes)")
+    return info
 
 
 def load_generator(run_path: Path, device: str = "cpu") -> LoadedGenerator:
@@ -54,7 +61,7 @@ def load_generator(run_path: Path, device: str = "cpu") -> LoadedGenerator:
     info = data_info_from_config(data)
     state = load_checkpoint(run_path / "checkpoints" / "last.pt", map_location=device)
     generator, _ = build_models(config.arch, info, config.latent_dim)
-    generator.load_state_dict(state["generator"])
+    load_weights(generator, state["generator"], "generator", run_path / "checkpoints" / "last.pt")
     return LoadedGenerator(generator.to(device).eval(), get_arch(config.arch), info, config, state["step"])
 
 
