@@ -173,11 +173,18 @@ def compare(args: argparse.Namespace) -> int:
     return run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths)
 
 
+MAX_SAMPLES = 4096  # pictures in one `gantui sample` grid
+
+
 def sample(args: argparse.Namespace) -> int:
+    from gantui.engine.atomic import output_file
+    from gantui.engine.config import SETTINGS
     from gantui.engine.generate import load_generator, save_sample_grid
 
-    if args.n < 1:
-        raise UserError(f"-n must be at least 1 (got {args.n})")
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise UserError(f"-n must be from 1 to {MAX_SAMPLES} (got {args.n})")
+    SETTINGS["seed"].check(args.seed)
+    output_file(Path(args.out))
     loaded = load_generator(find_run(args.run, args.runs_dir))
     out = save_sample_grid(loaded, args.n, Path(args.out), seed=args.seed, label=args.label)
     Console().print(f"wrote {args.n} samples to {out}")
@@ -185,11 +192,13 @@ def sample(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
+    from gantui.engine.atomic import output_file
     from gantui.engine.export import export_generator
     from gantui.engine.generate import load_generator
 
+    out = output_file(Path(args.out))
     loaded = load_generator(find_run(args.run, args.runs_dir))
-    out = export_generator(loaded.generator, Path(args.out))
+    out = export_generator(loaded.generator, out)
     Console().print(f"wrote TorchScript generator to {out} (load with torch.jit.load)")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -9,6 +10,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from gantui.engine.errors import UserError
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,6 +22,27 @@ def _umask() -> int:
     return mask
 
 
+def output_file(path: Path, flag: str = "--out") -> Path:
+    """`path` if a file can be written there, else UserError saying why (a folder, no such folder, read-only)."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserError(f"{flag} {path} is a folder; name a file in it")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"{flag}: folder {folder} does not exist" if not folder.exists()
+                        else f"{flag}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{flag}: cannot write into {folder} (permission denied or read-only)")
+    return path
+
+
+def disk_problem(error: OSError, path: Path) -> str:
+    """One sentence for a failed write: disk full and read-only said as such."""
+    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied"}
+    return f"cannot write {path}: {reasons.get(error.errno, error.strerror or str(error))}"
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(tmp)` on a temporary path in the same folder, fsync it, then rename it onto `path`."""
     path = Path(path)
@@ -27,7 +51,12 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the file gets the mode any other would
-        write(tmp)
+        try:
+            write(tmp)
+        except RuntimeError as error:  # torch's zip writer reports a full disk as "unexpected pos …"
+            if "unexpected pos" in str(error) or "No space left" in str(error):
+                raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
+            raise
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gantui.engine.atomic import write_atomic
+from gantui.engine.atomic import disk_problem, write_atomic
+from gantui.engine.errors import UserError
 
 
 def export_generator(generator: nn.Module, path: Path) -> Path:
@@ -18,5 +19,8 @@ def export_generator(generator: nn.Module, path: Path) -> Path:
     with warnings.catch_warnings():  # recent torch deprecates TorchScript; SPEC keeps generator.pt while it loads
         warnings.simplefilter("ignore", FutureWarning)
         scripted = torch.jit.script(model)
-        write_atomic(Path(path), lambda tmp: torch.jit.save(scripted, str(tmp)))
+        try:
+            write_atomic(Path(path), lambda tmp: torch.jit.save(scripted, str(tmp)))
+        except OSError as error:
+            raise UserError(disk_problem(error, Path(path))) from None
     return Path(path)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gantui.engine.atomic import write_atomic
+from gantui.engine.atomic import disk_problem, output_file, write_atomic
 from gantui.engine.checkpoint import load_checkpoint, load_weights
 from gantui.engine.config import TrainConfig
 from gantui.engine.data.base import DataInfo
@@ -82,7 +82,11 @@ def generate(loaded: LoadedGenerator, count: int, seed: int = 0, label: int | No
         labels = torch.full((count,), label) if label is not None else torch.arange(count) % info.num_classes
         labels = labels.to(device)
     with torch.no_grad():
-        return loaded.generator(latent.to(device), labels).float().cpu()
+        samples = loaded.generator(latent.to(device), labels).float().cpu()
+    if not torch.isfinite(samples).all():
+        raise UserError(f"the generator at step {loaded.step} gives non-finite values (the run diverged); "
+                        "resume from an earlier checkpoint or train again")
+    return samples
 
 
 def seed_latent(loaded: LoadedGenerator, seed: int, count: int = 1) -> torch.Tensor:
@@ -142,11 +146,12 @@ def picture(output: torch.Tensor, loaded: LoadedGenerator, columns: int | None =
 
 
 def save_png(image: np.ndarray, out: Path) -> Path:
-    out = Path(out)
-    if out.parent and not out.parent.exists():
-        raise UserError(f"folder for --out does not exist: {out.parent}")
+    out = output_file(out)
     pixels = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
-    write_atomic(out, lambda tmp: pixels.save(tmp, format="PNG"))
+    try:
+        write_atomic(out, lambda tmp: pixels.save(tmp, format="PNG"))
+    except OSError as error:
+        raise UserError(disk_problem(error, out)) from None
     return out
 
 
