@@ -18,7 +18,8 @@ from gantui.engine.data.base import DataInfo
 from gantui.engine.errors import UserError
 from gantui.engine.models import build_models, get_arch
 from gantui.engine.models.base import ArchSpec
-from gantui.engine.reader import read_json
+from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.reader import read_json
 from gantui.engine.samples import image_grid
 
 VECTOR_CELL_PX = 16  # toy vectors are drawn as rows of grey cells this many pixels wide
@@ -47,12 +48,12 @@ def data_info_from_config(data: dict) -> DataInfo:
 def load_generator(run_path: Path, device: str = "cpu") -> LoadedGenerator:
     """The generator of `run_path`'s last checkpoint, in eval mode, without loading the dataset."""
     run_path = Path(run_path)
-    data = read_json(run_path / "config.json")
+    data = read_json(RunLayout(run_path).config)
     if not data:
         raise UserError(f"{run_path} has no readable config.json")
     config = TrainConfig.from_dict(data)
     info = data_info_from_config(data)
-    state = load_checkpoint(run_path / "checkpoints" / "last.pt", map_location=device)
+    state = load_checkpoint(RunLayout(run_path).last_checkpoint, map_location=device)
     generator, _ = build_models(config.arch, info, config.latent_dim)
     generator.load_state_dict(state["generator"])
     return LoadedGenerator(generator.to(device).eval(), get_arch(config.arch), info, config, state["step"])

@@ -21,8 +21,8 @@ from gantui.engine.devices import resolve_device
 from gantui.engine.errors import UserError
 from gantui.engine.models import build_models, get_arch
 from gantui.engine.models.base import ArchSpec
-from gantui.engine.reader import read_json
-from gantui.engine.rundir import create_run_dir
+from gantui.engine.run.layout import RunLayout, new_run_path
+from gantui.engine.run.reader import read_json
 
 
 @dataclass
@@ -66,7 +66,7 @@ def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRu
     """Validate and build everything, then create the run folder (never before: no half-written runs)."""
     source, arch, generator, discriminator, device = build_parts(config)
     if run_path is None:
-        path = create_run_dir(Path(config.runs_dir), config.dataset, config.arch, config.name)
+        path = new_run_path(Path(config.runs_dir), config.dataset, config.arch, config.name, create=True)
     else:
         path = Path(run_path)
         if path.exists() and any(path.iterdir()):
@@ -80,7 +80,7 @@ def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None 
                    device: str | None = None) -> PreparedRun:
     """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
     run_path = Path(run_path)
-    data = read_json(run_path / "config.json")
+    data = read_json(RunLayout(run_path).config)
     if not data:
         raise UserError(f"{run_path} has no readable config.json")
     config = TrainConfig.from_dict(data)
@@ -91,7 +91,7 @@ def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None 
     if device is not None:
         config = config.replace(device=device)
     validate(config)
-    checkpoint = load_checkpoint(run_path / "checkpoints" / "last.pt")
+    checkpoint = load_checkpoint(RunLayout(run_path).last_checkpoint)
     source, arch, generator, discriminator, torch_device = build_parts(config)
     prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)
     if checkpoint["step"] >= prepared.total_steps:

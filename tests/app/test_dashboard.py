@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from gantui.app.app import GanApp
-from gantui.app.history import MetricsHistory
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import EQUILIBRIUM, DashboardScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.metric_plot import MetricPlot
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.config import resolve_config
+from gantui.engine.run.history import MetricsHistory
 
 
 def _app(runs_dir: Path, run: Path) -> GanApp:
