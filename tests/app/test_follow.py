@@ -84,3 +84,23 @@ def test_event_lines_tell_the_best_checkpoint_from_the_last() -> None:
     assert describe({"event": "end", "state": "diverged", "step": 7, "message": "loss is NaN"}) == \
         "diverged at step 7: loss is NaN"
 
+
+def test_the_runs_list_reads_only_what_eval_csv_gained_and_forgets_deleted_runs(runs_dir: Path, eval_run: Path,
+                                                                                 image_run: Path) -> None:
+    import shutil
+
+    from gantui.app.runview.run_rows import RunScanner
+
+    scanner = RunScanner([runs_dir])
+    rows = {row.path: row for row in scanner.scan()}
+    assert rows[eval_run].best == 25.71 and rows[image_run].best is None and rows[eval_run].state == "finished"
+    tail = scanner._followers[eval_run].eval_tail
+    offset = tail.offset
+    scanner.scan()  # nothing new: nothing read
+    assert tail.offset == offset
+    header = (eval_run / "eval.csv").read_text().splitlines()[0].split(",")
+    with open(eval_run / "eval.csv", "a") as handle:
+        handle.write(",".join({"step": "700", "fid": "20.5"}.get(column, "") for column in header) + "\n")
+    assert {row.path: row.best for row in scanner.scan()}[eval_run] == 20.5 and tail.offset > offset
+    shutil.rmtree(image_run)
+    assert [row.path for row in scanner.scan()] == [eval_run] and list(scanner._followers) == [eval_run]
