@@ -87,10 +87,12 @@ def gantui_train(runs_dir: Path, name: str, dataset: str, arch: str, steps: int,
 def gantui_rate(run_path: Path, warmup_steps: int) -> float:
     """Samples/s from the run's own metrics.csv: samples trained after `warmup_steps` over the training time
     that passed meanwhile (the `time` column: wall time of the loop, logging and sample grids included)."""
-    from gantui.engine.reader import load_metrics, read_json
+    from gantui.engine.run.layout import RunLayout
+    from gantui.engine.run.reader import read_json
+    from gantui.engine.run.tails import load_metrics
 
-    frame = load_metrics(run_path / "metrics.csv")
-    batch = int(read_json(run_path / "config.json")["batch_size"])
+    frame = load_metrics(RunLayout(run_path).metrics)
+    batch = int(read_json(RunLayout(run_path).config)["batch_size"])
     after = frame[frame["step"] >= warmup_steps]
     if len(after) < 2:
         raise RuntimeError(f"{run_path}: too few metrics rows after step {warmup_steps}")

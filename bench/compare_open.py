@@ -66,7 +66,7 @@ def write_run(path: Path, rows: int, seed: int) -> Path:
 
 
 def time_read(paths: list[Path]) -> float:
-    from gantui.app.compare_data import CompareReader
+    from gantui.app.runview.compare_data import CompareReader
 
     start = time.perf_counter()
     runs = CompareReader(paths).poll()

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from gantui.engine.events import METRIC_COLUMNS
-from gantui.engine.reader import MetricsTail, load_metrics
-from gantui.engine.rundir import RunDir
+from gantui.engine.run.tails import MetricsTail, load_metrics
+from gantui.engine.run.writer import RunDir
 
 PANE = (100, 30)  # columns, rows of the loss pane
 
@@ -55,8 +55,8 @@ def render_loss_pane(steps: np.ndarray, loss_d: np.ndarray, loss_g: np.ndarray) 
     from textual_plotext.plot import Plot
 
     from gantui.app.chart import build_chart, draw_chart
-    from gantui.app.history import window
     from gantui.app.widgets.metric_plot import plotted_curve
+    from gantui.engine.run.history import window
 
     start = time.perf_counter()
     rows = window(steps, None)
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, float] = {"rows": args.rows}
     with tempfile.TemporaryDirectory(prefix="gantui-datapath-") as folder:
         run = RunDir(Path(folder))
-        path = run.path / "metrics.csv"
+        path = run.layout.metrics
         start = time.perf_counter()
         write_metrics(path, args.rows)
         result["generate_s"] = time.perf_counter() - start

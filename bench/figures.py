@@ -342,7 +342,7 @@ def figure_5(repeats: int, quick: bool) -> Figure:
     figure.method = (
         f"bench/datapath.py writes a {data['file_mb']:.0f} MB metrics.csv of {rows:,} rows, then repeats: 100 "
         "rows appended with `RunDir.append_metrics` (the trainer's writer), one `MetricsTail.poll()` (the "
-        "dashboard's follower). Full load is `gantui.engine.reader.load_metrics`. The render is what the loss "
+        "dashboard's follower). Full load is `gantui.engine.run.tails.load_metrics`. The render is what the loss "
         "pane (gantui/app/widgets/metric_plot.py) does per draw: `gantui.app.chart.build_chart` of loss_d and "
         "loss_g for a 100×30 pane, then plotext's build and textual-plotext's conversion to Rich text.")
     return figure

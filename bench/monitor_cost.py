@@ -36,9 +36,10 @@ def train_command(run_path: Path, steps: int) -> list[str]:
 
 
 def samples_per_second(run_path: Path) -> float:
-    from gantui.engine.reader import load_metrics
+    from gantui.engine.run.layout import RunLayout
+    from gantui.engine.run.tails import load_metrics
 
-    frame = load_metrics(run_path / "metrics.csv")
+    frame = load_metrics(RunLayout(run_path).metrics)
     rates = frame["samples_per_s"].dropna().to_numpy()[WARMUP_ROWS:]
     if rates.size == 0:
         raise RuntimeError(f"{run_path} logged no metrics; see {run_path.parent / 'train.log'}")

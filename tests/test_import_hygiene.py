@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 ENGINE_MODULES = [
-    "gantui.engine.prepare", "gantui.engine.trainer", "gantui.engine.reader", "gantui.engine.rundir",
+    "gantui.engine.prepare", "gantui.engine.trainer", "gantui.engine.run.reader", "gantui.engine.run.writer",
+    "gantui.engine.run.follower", "gantui.engine.run.history", "gantui.engine.run.layout",
     "gantui.engine.check", "gantui.engine.generate", "gantui.engine.data", "gantui.engine.models",
     "gantui.engine.losses", "gantui.engine.packh5", "gantui.engine.control", "gantui.engine.devices",
 ]

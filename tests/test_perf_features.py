@@ -16,8 +16,8 @@ from gantui.engine.data.base import DataInfo
 from gantui.engine.data.tensor_source import TensorSource
 from gantui.engine.errors import UserError
 from gantui.engine.prepare import prepare_run
-from gantui.engine.reader import load_metrics
-from gantui.engine.rundir import RunDir
+from gantui.engine.run.tails import load_metrics
+from gantui.engine.run.writer import RunDir
 from gantui.engine.trainer import train
 
 

@@ -239,7 +239,7 @@ def test_evaluations_are_due_every_interval_and_at_a_distant_end(mnist):
 def test_training_writes_eval_csv_best_checkpoint_and_alarm_status(tmp_path, monkeypatch):
     from gantui.engine.config import resolve_config
     from gantui.engine.prepare import prepare_run
-    from gantui.engine.reader import load_eval
+    from gantui.engine.run.tails import load_eval
     from gantui.engine.trainer import train
 
     real_train = classifier.train_classifier
@@ -267,7 +267,7 @@ def test_training_writes_eval_csv_best_checkpoint_and_alarm_status(tmp_path, mon
 
 def test_alarms_reach_events_and_status(tmp_path):
     from gantui.engine.events import AlarmStatus, Notice
-    from gantui.engine.rundir import RunDir, RunDirSink
+    from gantui.engine.run.writer import RunDir, RunDirSink
 
     sink = RunDirSink(RunDir(tmp_path))
     sink.handle(Notice("alarm", "mode collapse at step 500: only 1/10 classes. Try a lower --lr", 500))

@@ -10,17 +10,11 @@ import pytest
 
 from gantui.engine import control
 from gantui.engine.events import METRIC_COLUMNS, MetricsLogged, RunEnded, RunStarted, SampleGrid
-from gantui.engine.reader import (
-    EventsTail,
-    MetricsTail,
-    effective_state,
-    list_runs,
-    load_metrics,
-    resolve_run,
-    sample_path,
-    sample_steps,
-)
-from gantui.engine.rundir import RunDir, RunDirSink, create_run_dir
+from gantui.engine.run.layout import RunLayout, new_run_path
+from gantui.engine.run.reader import list_runs, resolve_run
+from gantui.engine.run.state import effective_state
+from gantui.engine.run.tails import EventsTail, MetricsTail, load_metrics
+from gantui.engine.run.writer import RunDir, RunDirSink
 
 
 def metrics(step: int, loss_d: float = 0.5) -> MetricsLogged:
@@ -37,13 +31,13 @@ def started(step: int = 0, resumed: bool = False) -> RunStarted:
 
 @pytest.fixture
 def run(tmp_path):
-    path = create_run_dir(tmp_path, "mnist", "mlp", "t")
+    path = new_run_path(tmp_path, "mnist", "mlp", "t", create=True)
     return path, RunDirSink(RunDir(path))
 
 
 def test_run_folder_name_and_uniqueness(tmp_path):
-    first = create_run_dir(tmp_path, "mnist", "mlp", "x")
-    second = create_run_dir(tmp_path, "mnist", "mlp", "x")
+    first = new_run_path(tmp_path, "mnist", "mlp", "x", create=True)
+    second = new_run_path(tmp_path, "mnist", "mlp", "x", create=True)
     assert first != second
     assert first.name.endswith("-mnist-mlp-x") and len(first.name.split("-")[0]) == 8
 
@@ -66,7 +60,7 @@ def test_sink_writes_the_contract(run):
     assert (path / "samples" / "step-20.png").is_file() and (path / "samples" / "latest.png").is_file()
     kinds = [json.loads(line)["event"] for line in (path / "events.jsonl").read_text().splitlines()]
     assert kinds == ["start", "end"]
-    assert sample_steps(path) == [20] and sample_path(path).name == "latest.png"
+    assert RunLayout(path).sample_steps() == [20] and RunLayout(path).sample_file().name == "latest.png"
 
 
 def test_metrics_tail_reads_only_new_complete_rows(run):
@@ -159,7 +153,7 @@ def test_control_file_reaches_a_run_control(tmp_path):
 
 def test_a_long_first_read_is_parsed_in_bulk_exactly_like_row_by_row(tmp_path, monkeypatch):
     """MetricsTail's pandas path (a first read of a long run) keeps the contract of the row-by-row one."""
-    from gantui.engine import reader
+    from gantui.engine.run import tails
 
     rest = "," * (len(METRIC_COLUMNS) - 5) + "1"  # empty cells, then a last one
     rows = [f"{i},0,{i / 10},{0.5 + i % 7 / 100},0.7{rest}" for i in range(1, 3001)]
@@ -171,7 +165,7 @@ def test_a_long_first_read_is_parsed_in_bulk_exactly_like_row_by_row(tmp_path, m
     path.write_text(text)
     bulk = MetricsTail(path)
     fast = bulk.poll()
-    monkeypatch.setattr(reader, "BULK_PARSE_ROWS", 10**9)
+    monkeypatch.setattr(tails, "BULK_PARSE_ROWS", 10**9)
     slow = MetricsTail(path).poll()
     assert set(fast) == set(slow) == set(METRIC_COLUMNS)
     for name in METRIC_COLUMNS:

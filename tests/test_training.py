@@ -12,7 +12,7 @@ from PIL import Image
 
 from gantui.engine.config import resolve_config
 from gantui.engine.prepare import prepare_resume, prepare_run
-from gantui.engine.reader import load_metrics
+from gantui.engine.run.tails import load_metrics
 from gantui.engine.trainer import train
 
 

@@ -68,7 +68,7 @@ class GanApp(App):
         self.compare = [Path(p) for p in compare] if compare else None
         self._compare_reader = None
         if self.compare:  # the first read of long runs is the slow part: start it before the app is up
-            from gantui.app.compare_data import CompareReader
+            from gantui.app.runview.compare_data import CompareReader
 
             self._compare_reader = CompareReader(self.compare).prefetch()
         self.clock = clock  # the runs list's ages (snapshot tests fix it)
@@ -82,7 +82,7 @@ class GanApp(App):
             self.push_screen(self.dashboard(self.watch))
             return
         from gantui.app.screens.runs import RunsScreen
-        from gantui.engine.reader import list_runs
+        from gantui.engine.run.reader import list_runs
 
         self.push_screen(RunsScreen(self.runs_dirs))
         if self.compare is not None:

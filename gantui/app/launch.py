@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gantui.engine.control import RunControl, request
-from gantui.engine.rundir import new_run_name
+from gantui.engine.run.layout import child_config, child_log, new_run_path
+from gantui.engine.run.state import RunState
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
 
-LOG_FOLDER = ".logs"  # under the runs folder: the child's stdout/stderr, for failures before its folder exists
 STOP_WAIT_S = 60.0
 
 
@@ -97,7 +97,7 @@ class ThreadRun:
         self.path = Path(path)
         self.control = RunControl(self.path)
         self.error: str | None = None
-        self.final_state: str | None = None
+        self.final_state: RunState | None = None
         self.thread = threading.Thread(target=self._run, name=f"gantui-train-{self.path.name}", daemon=True)
 
     def start(self) -> ThreadRun:
@@ -119,7 +119,7 @@ class ThreadRun:
 
     def _fail(self, message: str) -> None:
         self.error = message
-        self.final_state = "failed"
+        self.final_state = RunState.FAILED
 
     def command(self, name: str) -> None:
         self.control.apply(name)
@@ -145,13 +145,7 @@ RunHandle = WatchedRun | ProcessRun | ThreadRun
 
 def fresh_run_path(runs_dir: Path, config: TrainConfig) -> Path:
     """A run folder name that does not exist yet (the trainer creates it once the run checks out)."""
-    runs_dir = Path(runs_dir)
-    base = new_run_name(config.dataset, config.arch, config.name)
-    for attempt in range(1000):
-        path = runs_dir / (base if attempt == 0 else f"{base}.{attempt}")
-        if not path.exists():
-            return path
-    raise RuntimeError(f"no free run folder name under {runs_dir}")
+    return new_run_path(runs_dir, config.dataset, config.arch, config.name)
 
 
 def train_command(config_file: Path, path: Path) -> list[str]:
@@ -167,10 +161,10 @@ def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
     from gantui.engine.config import write_config
 
     path = fresh_run_path(runs_dir, config)
-    logs = Path(runs_dir) / LOG_FOLDER
-    logs.mkdir(parents=True, exist_ok=True)
-    config_file = write_config(config, logs / f"{path.name}.config.json")
-    return _spawn_detached(train_command(config_file, path), path, logs / f"{path.name}.log")
+    config_file = child_config(runs_dir, path.name)
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_config(config, config_file)
+    return _spawn_detached(train_command(config_file, path), path, child_log(runs_dir, path.name))
 
 
 def resume_command(path: Path, steps: int) -> list[str]:
@@ -180,7 +174,7 @@ def resume_command(path: Path, steps: int) -> list[str]:
 def start_resume_process(path: Path, steps: int, runs_dir: Path) -> ProcessRun:
     """Start `gantui resume PATH --steps N` detached, like a new run; it appends to the same folder."""
     path = Path(path)
-    log_path = Path(runs_dir) / LOG_FOLDER / f"{path.name}.resume.log"
+    log_path = child_log(runs_dir, path.name, resumed=True)
     return _spawn_detached(resume_command(path, steps), path, log_path)
 
 

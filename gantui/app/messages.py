@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from gantui.app.follow import RunPoll
+from gantui.app.runview.follow import RunPoll
 
 
 class RunPolled(Message):

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from gantui.cli import runs_dirs
 from gantui.engine.errors import UserError
+from gantui.engine.run.state import RunState
 
 
 def config_from_args(args: argparse.Namespace):
@@ -56,7 +57,7 @@ def _run_training(prepared, plain: bool) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print(f"{state}: {prepared.path}")
-    return 0 if state in ("finished", "stopped") else 1
+    return 0 if state in (RunState.FINISHED, RunState.STOPPED) else 1
 
 
 def train(args: argparse.Namespace) -> int:
@@ -88,7 +89,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def find_run(ref: str, dirs: list[str] | None) -> Path:
-    from gantui.engine.reader import resolve_run
+    from gantui.engine.run.reader import resolve_run
 
     path = resolve_run(ref, runs_dirs(dirs))
     if path is None:
@@ -97,7 +98,7 @@ def find_run(ref: str, dirs: list[str] | None) -> Path:
 
 
 def runs(args: argparse.Namespace) -> int:
-    from gantui.engine.reader import list_runs
+    from gantui.engine.run.reader import list_runs
 
     found = list_runs(runs_dirs(args.runs_dir))
     if args.json:
@@ -144,7 +145,7 @@ def app(args: argparse.Namespace) -> int:
 
 def watch(args: argparse.Namespace) -> int:
     from gantui.app.app import run_app
-    from gantui.engine.reader import list_runs
+    from gantui.engine.run.reader import list_runs
 
     dirs = runs_dirs(args.runs_dir)
     if args.run:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from gantui.engine.atomic import write_json_atomic
+from gantui.engine.run.layout import RunLayout
 
 COMMANDS = ("pause", "resume", "stop", "snapshot")
 POLL_INTERVAL_S = 0.25
@@ -71,7 +72,7 @@ class RunControl:
         if now - self._last_poll < POLL_INTERVAL_S:
             return
         self._last_poll = now
-        path = self.run_path / "control.json"
+        path = RunLayout(self.run_path).control
         try:
             request = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -94,7 +95,7 @@ class RunControl:
 
 def _request_id(run_path: Path) -> float:
     try:
-        return float(json.loads((run_path / "control.json").read_text(encoding="utf-8")).get("id", 0))
+        return float(json.loads(RunLayout(run_path).control.read_text(encoding="utf-8")).get("id", 0))
     except (OSError, ValueError, TypeError, AttributeError):
         return 0.0
 
@@ -103,4 +104,4 @@ def request(run_path: Path, command: str) -> None:
     """Ask the process training `run_path` to pause, resume, stop or take a snapshot."""
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}")
-    write_json_atomic(Path(run_path) / "control.json", {"command": command, "id": time.time()})
+    write_json_atomic(RunLayout(run_path).control, {"command": command, "id": time.time()})

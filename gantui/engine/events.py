@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gantui.engine.run.state import RunState
+
 # The metrics.csv columns, in order. Memory in bytes; None (an empty cell) where not applicable.
 METRIC_COLUMNS: tuple[str, ...] = (
     "step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
@@ -126,13 +128,13 @@ class Notice:
 class StateChanged:
     """running / paused; the final states come with RunEnded."""
 
-    state: str
+    state: RunState
     step: int
 
 
 @dataclass(frozen=True)
 class RunEnded:
-    state: str  # finished | stopped | failed | diverged
+    state: RunState  # finished | stopped | failed | diverged
     step: int
     epoch: int
     message: str = ""

@@ -13,12 +13,13 @@ from torch import nn
 
 from gantui.engine.atomic import disk_problem, output_file, write_atomic
 from gantui.engine.checkpoint import load_checkpoint, load_weights
-from gantui.engine.config import TrainConfig
+from gantui.engine.config import TrainConfig, read_config
 from gantui.engine.data.base import DataInfo
 from gantui.engine.errors import UserError
 from gantui.engine.models import build_models, get_arch
 from gantui.engine.models.base import ArchSpec
-from gantui.engine.reader import read_json
+from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.reader import read_json
 from gantui.engine.samples import image_grid
 
 VECTOR_CELL_PX = 16  # toy vectors are drawn as rows of grey cells this many pixels wide
@@ -53,15 +54,12 @@ def data_info_from_config(data: dict) -> DataInfo:
 
 def load_generator(run_path: Path, device: str = "cpu") -> LoadedGenerator:
     """The generator of `run_path`'s last checkpoint, in eval mode, without loading the dataset."""
-    run_path = Path(run_path)
-    data = read_json(run_path / "config.json")
-    if not data:
-        raise UserError(f"{run_path} has no readable config.json")
-    config = TrainConfig.from_dict(data)
-    info = data_info_from_config(data)
-    state = load_checkpoint(run_path / "checkpoints" / "last.pt", map_location=device)
+    layout = RunLayout(Path(run_path))
+    config = read_config(layout.config)
+    info = data_info_from_config(read_json(layout.config))
+    state = load_checkpoint(layout.last_checkpoint, map_location=device)
     generator, _ = build_models(config.arch, info, config.latent_dim)
-    load_weights(generator, state["generator"], "generator", run_path / "checkpoints" / "last.pt")
+    load_weights(generator, state["generator"], "generator", layout.last_checkpoint)
     return LoadedGenerator(generator.to(device).eval(), get_arch(config.arch), info, config, state["step"])
 
 

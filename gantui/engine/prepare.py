@@ -14,15 +14,14 @@ import torch
 from torch import nn
 
 from gantui.engine.checkpoint import load_checkpoint
-from gantui.engine.config import TrainConfig, override
+from gantui.engine.config import TrainConfig, override, read_config
 from gantui.engine.data import load_dataset
 from gantui.engine.data.base import DataSource
 from gantui.engine.devices import resolve_device
 from gantui.engine.errors import UserError
 from gantui.engine.models import build_models, get_arch
 from gantui.engine.models.base import ArchSpec
-from gantui.engine.reader import read_json
-from gantui.engine.rundir import create_run_dir
+from gantui.engine.run.layout import RunLayout, new_run_path
 
 
 @dataclass
@@ -64,7 +63,7 @@ def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRu
     """Validate and build everything, then create the run folder (never before: no half-written runs)."""
     source, arch, generator, discriminator, device = build_parts(config)
     if run_path is None:
-        path = create_run_dir(Path(config.runs_dir), config.dataset, config.arch, config.name)
+        path = new_run_path(Path(config.runs_dir), config.dataset, config.arch, config.name, create=True)
     else:
         path = Path(run_path)
         if path.exists() and any(path.iterdir()):
@@ -78,14 +77,8 @@ def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None 
                    device: str | None = None) -> PreparedRun:
     """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
     run_path = Path(run_path)
-    data = read_json(run_path / "config.json")
-    if not data:
-        raise UserError(f"{run_path} has no readable config.json")
-    try:
-        config = override(TrainConfig.from_dict(data), steps=steps, epochs=epochs, device=device)
-    except UserError as error:
-        raise UserError(f"{run_path.name}: config.json: {error}") from None
-    checkpoint = load_checkpoint(run_path / "checkpoints" / "last.pt")
+    config = override(read_config(RunLayout(run_path).config), steps=steps, epochs=epochs, device=device)
+    checkpoint = load_checkpoint(RunLayout(run_path).last_checkpoint)
     source, arch, generator, discriminator, torch_device = build_parts(config)
     prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)
     if checkpoint["step"] >= prepared.total_steps:

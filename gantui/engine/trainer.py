@@ -39,7 +39,8 @@ from gantui.engine.export import export_generator
 from gantui.engine.models import count_parameters
 from gantui.engine.prepare import PreparedRun
 from gantui.engine.quality.tracker import QualityTracker
-from gantui.engine.rundir import Heartbeat, RunDir, RunDirSink
+from gantui.engine.run.state import RunState
+from gantui.engine.run.writer import Heartbeat, RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, image_grid
 
 FIXED_INPUT = 0.5  # the pattern tutorial feeds its generator this constant
@@ -236,7 +237,7 @@ class Trainer:
                     self._pause()
                     interval_start = time.perf_counter()
                 if control.stop_requested:
-                    return self._finish("stopped", accumulated, interval_steps, interval_samples, interval_start)
+                    return self._finish(RunState.STOPPED, accumulated, interval_steps, interval_samples, interval_start)
                 real = from_unit_range(real, self.run.arch.output_range) if self.info.is_image else real
                 self.step += 1
                 self.batch_in_epoch += 1
@@ -247,7 +248,7 @@ class Trainer:
                 if is_log_step:
                     ok = self.log(accumulated, interval_steps, interval_samples, interval_start)
                     if not ok:
-                        return "diverged"
+                        return RunState.DIVERGED
                     accumulated.zero_()
                     interval_steps, interval_samples, interval_start = 0, 0, self.interval_end
                 if self.quality.due(self.step, total):
@@ -255,7 +256,7 @@ class Trainer:
                 if self.step % config.checkpoint_every == 0 and self.step != total:
                     if not bool(torch.isfinite(accumulated).all()):  # never checkpoint diverged weights
                         ok = self.log(accumulated, interval_steps, interval_samples, interval_start)
-                        return "finished" if ok else "diverged"
+                        return RunState.FINISHED if ok else RunState.DIVERGED
                     self.save_checkpoint()
                 if self.step % config.sample_every == 0 or control.take_snapshot_request():
                     self.emit_samples()
@@ -267,27 +268,27 @@ class Trainer:
                 self.epoch += 1
                 self.batch_in_epoch = 0
                 self.epoch_rng_state = self.data_rng.get_state()
-        return self._finish("finished", accumulated, interval_steps, interval_samples, interval_start)
+        return self._finish(RunState.FINISHED, accumulated, interval_steps, interval_samples, interval_start)
 
     def _pause(self) -> None:
-        self.events.handle(StateChanged("paused", self.step))
+        self.events.handle(StateChanged(RunState.PAUSED, self.step))
         self.control.wait_while_paused()
         if not self.control.stop_requested:
-            self.events.handle(StateChanged("running", self.step))
+            self.events.handle(StateChanged(RunState.RUNNING, self.step))
 
     def _finish(self, state: str, accumulated: torch.Tensor, steps: int, samples: int, start: float) -> str:
         if steps and not self.log(accumulated, steps, samples, start):
-            return "diverged"
+            return RunState.DIVERGED
         self.save_checkpoint()
-        if self.step % self.config.sample_every != 0 or state == "stopped":
+        if self.step % self.config.sample_every != 0 or state == RunState.STOPPED:
             self.emit_samples()
-        generator_path = self.run.path / "generator.pt"
+        generator_path = self.rundir.layout.generator
         try:
             export_generator(self.generator, generator_path)
         except Exception as error:  # TorchScript cannot take every module; the checkpoint still has G
             self.events.handle(Notice("warning", f"TorchScript export failed: {error}".splitlines()[0], self.step))
             generator_path = None
-        message = "stopped by request" if state == "stopped" else ""
+        message = "stopped by request" if state == RunState.STOPPED else ""
         self.events.handle(RunEnded(state, self.step, self.epoch, message,
                                     str(generator_path) if generator_path else None))
         return state
@@ -319,7 +320,7 @@ class Trainer:
         start = time.perf_counter()
         improved = self.quality.evaluate(self.generator, self.step, self.elapsed + start - interval_start)
         if improved and bool(torch.isfinite(accumulated).all()):  # never keep diverged weights as the best
-            self.save_checkpoint("best.pt")
+            self.save_checkpoint(best=True)
         seconds = time.perf_counter() - start
         self.elapsed += seconds
         return seconds
@@ -332,7 +333,7 @@ class Trainer:
         message = (f"{which} became {value} in the interval ending at step {self.step}; {kept}. "
                    f"Try a lower --lr or another --loss")
         self.events.handle(Notice("alarm", message, self.step))
-        self.events.handle(RunEnded("diverged", self.step, self.epoch, message))
+        self.events.handle(RunEnded(RunState.DIVERGED, self.step, self.epoch, message))
 
     # ---- samples and checkpoints -------------------------------------------------------------------------
     def emit_samples(self) -> None:
@@ -348,8 +349,8 @@ class Trainer:
             real, _ = self.run.source.preview(min(8, self.config.sample_count))
             self.events.handle(SampleValues(self.step, output[:16].tolist(), real.tolist()))
 
-    def save_checkpoint(self, name: str = "last.pt") -> None:
-        path = self.run.path / "checkpoints" / name
+    def save_checkpoint(self, best: bool = False) -> None:
+        path = self.rundir.layout.best_checkpoint if best else self.rundir.layout.last_checkpoint
         save_checkpoint(path, {
             "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
@@ -359,7 +360,7 @@ class Trainer:
             "fixed_labels": None if self.fixed_labels is None else self.fixed_labels.cpu(),
             "rng": rng_state(self.device, data=self.data_rng, noise=self.noise_rng, epoch_data=self.epoch_rng_state),
         })
-        if name == "last.pt":
+        if not best:
             self.last_checkpoint_step = self.step
         self.events.handle(CheckpointSaved(self.step, str(path)))
 
@@ -401,7 +402,7 @@ def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: 
         message = _failure_message(error, trainer.step)
         with contextlib.suppress(Exception):
             trainer.events.handle(Notice("error", message, trainer.step))
-            trainer.events.handle(RunEnded("failed", trainer.step, trainer.epoch, message))
+            trainer.events.handle(RunEnded(RunState.FAILED, trainer.step, trainer.epoch, message))
         raise TrainingFailed(message) from error
     finally:
         with contextlib.suppress(Exception):  # errors were reported above; the files must still be complete

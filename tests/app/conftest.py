@@ -25,7 +25,7 @@ from gantui.engine.events import (
     SampleGrid,
     SampleValues,
 )
-from gantui.engine.rundir import RunDir, RunDirSink
+from gantui.engine.run.writer import RunDir, RunDirSink
 
 FIXED_TIME = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: every time a fixture run records
 MNIST_RUN = "20260101-000000-mnist-mlp-fixture"

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from gantui.app.app import GanApp
-from gantui.app.history import MetricsHistory
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import EQUILIBRIUM, DashboardScreen
 from gantui.app.screens.help import HelpScreen
@@ -16,7 +15,8 @@ from gantui.app.widgets.metric_plot import MetricPlot
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.config import resolve_config
-from gantui.engine.reader import read_json
+from gantui.engine.run.history import MetricsHistory
+from gantui.engine.run.reader import read_json
 
 
 def _app(runs_dir: Path, run: Path) -> GanApp:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gantui.app.follow import RunFollower
+from gantui.app.runview.follow import DashboardFollower
 
 
 def test_follower_reads_a_finished_run(image_run: Path) -> None:
-    follower = RunFollower(image_run, probe_host=False)
+    follower = DashboardFollower(image_run, probe_host=False)
     poll = follower.poll()
     assert poll is not None
     assert poll.state == "finished" and poll.step == 600 and poll.total_steps == 600
@@ -19,7 +19,7 @@ def test_follower_reads_a_finished_run(image_run: Path) -> None:
 
 
 def test_follower_sees_appended_rows_but_not_a_torn_line(image_run: Path) -> None:
-    follower = RunFollower(image_run, probe_host=False)
+    follower = DashboardFollower(image_run, probe_host=False)
     first = follower.poll()
     header = (image_run / "metrics.csv").read_text().splitlines()[0].split(",")
     row = {"step": "610", "epoch": "3", "time": "30.5", "loss_d": "0.7", "loss_g": "0.7"}
@@ -38,29 +38,29 @@ class _DeadChild:
 
 
 def test_a_child_that_died_before_its_folder_existed_reads_as_failed(tmp_path: Path) -> None:
-    poll = RunFollower(tmp_path / "never-created", handle=_DeadChild(), probe_host=False).poll()
+    poll = DashboardFollower(tmp_path / "never-created", handle=_DeadChild(), probe_host=False).poll()
     assert poll is not None and poll.state == "failed"
     assert "no such file" in (poll.failure or "")
 
 
 def test_a_folder_that_does_not_exist_yet_is_starting(tmp_path: Path) -> None:
-    poll = RunFollower(tmp_path / "soon", probe_host=False).poll()
+    poll = DashboardFollower(tmp_path / "soon", probe_host=False).poll()
     assert poll is not None and poll.state == "starting" and poll.metrics.count == 0
 
 
 def test_follower_reads_eval_csv_incrementally(eval_run: Path) -> None:
-    follower = RunFollower(eval_run, probe_host=False)
+    follower = DashboardFollower(eval_run, probe_host=False)
     poll = follower.poll()
     assert poll is not None
     assert [row["step"] for row in poll.evals] == [100, 200, 300, 400, 500, 600]
     assert poll.evals[-1]["fid"] == 25.71 and poll.status["quality"]["num_classes"] == 10
-    offset = follower.eval_tail.offset
+    offset = follower.run.eval_tail.offset
     header = (eval_run / "eval.csv").read_text().splitlines()[0].split(",")
     with open(eval_run / "eval.csv", "a") as handle:
         handle.write(",".join({"step": "700", "fid": "20.5"}.get(column, "") for column in header) + "\n")
     poll = follower.poll()
     assert poll is not None and len(poll.evals) == 7 and poll.evals[-1]["fid"] == 20.5
-    assert follower.eval_tail.offset > offset  # only the appended bytes were read
+    assert follower.run.eval_tail.offset > offset  # only the appended bytes were read
 
 
 def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
@@ -68,10 +68,10 @@ def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
 
     pane = QualityPane()
     pane.set_equilibrium(0.6931, 0.5)
-    text = "\n".join(line.plain for line in pane._lines(RunFollower(eval_run, probe_host=False).poll()))
+    text = "\n".join(line.plain for line in pane._lines(DashboardFollower(eval_run, probe_host=False).poll()))
     assert "FID 25.7 ↓ (was 30)" in text and "coverage 9/10 classes" in text
     assert "\n9 " in text and "0%" in text and "D(x) 0.507 Δ+0.01" in text
-    text = "\n".join(line.plain for line in pane._lines(RunFollower(image_run, probe_host=False).poll()))
+    text = "\n".join(line.plain for line in pane._lines(DashboardFollower(image_run, probe_host=False).poll()))
     assert text.splitlines()[0] == NO_EVAL and "equilibrium" in text
 
 
@@ -83,3 +83,24 @@ def test_event_lines_tell_the_best_checkpoint_from_the_last() -> None:
     assert last == "checkpoint at step 4,000" and best == "best-FID checkpoint at step 4,000"
     assert describe({"event": "end", "state": "diverged", "step": 7, "message": "loss is NaN"}) == \
         "diverged at step 7: loss is NaN"
+
+
+def test_the_runs_list_reads_only_what_eval_csv_gained_and_forgets_deleted_runs(runs_dir: Path, eval_run: Path,
+                                                                                 image_run: Path) -> None:
+    import shutil
+
+    from gantui.app.runview.run_rows import RunScanner
+
+    scanner = RunScanner([runs_dir])
+    rows = {row.path: row for row in scanner.scan()}
+    assert rows[eval_run].best == 25.71 and rows[image_run].best is None and rows[eval_run].state == "finished"
+    tail = scanner._followers[eval_run].eval_tail
+    offset = tail.offset
+    scanner.scan()  # nothing new: nothing read
+    assert tail.offset == offset
+    header = (eval_run / "eval.csv").read_text().splitlines()[0].split(",")
+    with open(eval_run / "eval.csv", "a") as handle:
+        handle.write(",".join({"step": "700", "fid": "20.5"}.get(column, "") for column in header) + "\n")
+    assert {row.path: row.best for row in scanner.scan()}[eval_run] == 20.5 and tail.offset > offset
+    shutil.rmtree(image_run)
+    assert [row.path for row in scanner.scan()] == [eval_run] and list(scanner._followers) == [eval_run]

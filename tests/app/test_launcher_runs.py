@@ -10,7 +10,7 @@ from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.launcher import LauncherScreen
 from gantui.app.widgets.metric_plot import MetricPlot
-from gantui.engine.reader import read_json
+from gantui.engine.run.reader import read_json
 
 
 async def _tab_to(pilot, screen: LauncherScreen, field: str) -> None:

@@ -17,7 +17,7 @@ from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.engine.config import resolve_config
 from gantui.engine.control import request
-from gantui.engine.reader import read_json
+from gantui.engine.run.reader import read_json
 
 
 @pytest.mark.slow

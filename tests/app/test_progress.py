@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gantui.app.follow import RunPoll
+from gantui.app.runview.follow import RunPoll
 from gantui.app.widgets.progress_pane import ProgressPane
 
 

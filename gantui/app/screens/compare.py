@@ -21,15 +21,14 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
 
-from gantui.app.compare_data import CompareReader, CompareRun
 from gantui.app.format import count, duration, number, short_count, size
 from gantui.app.messages import CompareLoaded
+from gantui.app.runview.compare_data import CompareReader, CompareRun
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
-from gantui.engine.reader import sample_path
 
 POLL_S = 1.0
 METRICS: tuple[tuple[str, str, float], ...] = (  # (column, label, divide by)
@@ -251,11 +250,11 @@ class CompareScreen(SampleSteppingScreen):
             view = self.query_one(f"#compare-sample-{index}", SampleView)
             if self.sample_step is None:
                 step = run.sample_steps[-1] if run.sample_steps else None
-                path = sample_path(run.path)
+                path = run.layout.sample_file()
             else:
                 earlier = [s for s in run.sample_steps if s <= self.sample_step]
                 step = earlier[-1] if earlier else None
-                path = sample_path(run.path, step) if step is not None else None
+                path = run.layout.sample_file(step) if step is not None else None
             key = (step, path, run.version if self.sample_step is None else 0)
             if key == self._shown_samples[index]:
                 continue

@@ -18,11 +18,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from gantui.app.follow import RunFollower, RunPoll
 from gantui.app.format import count
 from gantui.app.graphics import next_mode
 from gantui.app.launch import RunHandle, WatchedRun
 from gantui.app.messages import RunPolled
+from gantui.app.runview.follow import DashboardFollower, RunPoll
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
@@ -33,7 +33,8 @@ from gantui.app.widgets.progress_pane import ProgressPane
 from gantui.app.widgets.quality_pane import QualityPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
-from gantui.engine.reader import sample_path
+from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.state import LIVE_STATES, RunState
 
 POLL_S = 0.5
 PLOT_S = 1.0  # plots redraw at most this often while a run is live: a full plotext build costs ~15 ms
@@ -46,7 +47,7 @@ EQUILIBRIUM: dict[str, tuple[float | None, str, float | None]] = {
     "wgan-gp": (0.0, "0", None),
 }
 COMPACT_BELOW = (110, 32)  # columns, rows under which the compact layout is the default
-FAILED_STATES = ("failed", "diverged", "lost")
+FAILED_STATES = (RunState.FAILED, RunState.DIVERGED, RunState.LOST)
 
 HELP_NOTES = (
     "Everything shown comes from the run folder, so a run started elsewhere (a shell, nohup, another "
@@ -152,7 +153,7 @@ class DashboardScreen(SampleSteppingScreen):
     @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
     def _follow(self) -> None:
         worker = get_current_worker()
-        follower = RunFollower(self.path, self.handle, probe_host=self.probe_host)
+        follower = DashboardFollower(self.path, self.handle, probe_host=self.probe_host)
         complained = False
         try:
             while not worker.is_cancelled:
@@ -214,13 +215,13 @@ class DashboardScreen(SampleSteppingScreen):
                 more = f" (+{len(alarms) - 1} more)" if len(alarms) > 1 else ""
                 banner.update(f"alarm: {alarms[-1]}{more}")
             return
-        if poll.state == "lost":
+        if poll.state is RunState.LOST:
             text = "no heartbeat from this run for a minute: its process may be gone (it can be resumed)"
         else:
             text = poll.status.get("message") or poll.failure or f"the run {poll.state}"
         banner.update(f"{poll.state}: {text}")
         banner.display = True
-        if not self._notified_failure and poll.state != "lost":
+        if not self._notified_failure and poll.state is not RunState.LOST:
             self._notified_failure = True
             self.notify(str(text), title=f"Run {poll.state}", severity="error", timeout=15)
 
@@ -238,7 +239,7 @@ class DashboardScreen(SampleSteppingScreen):
             return
         self._shown_sample = key
         view = self.query_one(SampleView)
-        view.show_file(sample_path(self.path, step))
+        view.show_file(RunLayout(self.path).sample_file(step))
         view.set_dataset(str(poll.config.get("dataset", "")))
         shown = step if step is not None else (steps[-1] if steps else None)
         position = f" ({steps.index(shown) + 1} of {len(steps)})" if shown in steps else ""
@@ -279,8 +280,8 @@ class DashboardScreen(SampleSteppingScreen):
 
     # ---- controls ---------------------------------------------------------------------------------------
     def _command(self, name: str, done: str) -> None:
-        state = self.poll.state if self.poll else "starting"
-        if state not in ("running", "paused", "starting"):
+        state = self.poll.state if self.poll else RunState.STARTING
+        if state not in LIVE_STATES:
             self.notify(f"the run is {state}: nothing to {name}", severity="warning")
             return
         try:
@@ -292,14 +293,14 @@ class DashboardScreen(SampleSteppingScreen):
         self.poll_now()
 
     def action_pause_resume(self) -> None:
-        if self.poll is not None and self.poll.state == "paused":
+        if self.poll is not None and self.poll.state is RunState.PAUSED:
             self._command("resume", "resuming")
         else:
             self._command("pause", "pausing after this step")
 
     def action_stop(self) -> None:
-        state = self.poll.state if self.poll else "starting"
-        if state not in ("running", "paused", "starting"):
+        state = self.poll.state if self.poll else RunState.STARTING
+        if state not in LIVE_STATES:
             self.notify(f"the run is {state}: nothing to stop", severity="warning")
             return
 
@@ -336,14 +337,14 @@ class DashboardScreen(SampleSteppingScreen):
 
     def action_save_grid(self) -> None:
         """Copy the grid on screen to exports/ (pixels as written by the trainer) and say where."""
-        shown = sample_path(self.path, self.sample_step)
+        shown = RunLayout(self.path).sample_file(self.sample_step)
         if shown is None or shown.suffix != ".png":
             self.notify("no sample grid to save yet" if shown is None else "toy samples are a chart, not a grid",
                         severity="warning")
             return
         steps = self.all_sample_steps()
         step = self.sample_step if self.sample_step is not None else (steps[-1] if steps else 0)
-        out = self.path / "exports" / f"samples-step-{step}.png"
+        out = RunLayout(self.path).exported_grid(step)
         try:
             out.parent.mkdir(exist_ok=True)
             out.write_bytes(shown.read_bytes())
@@ -353,7 +354,7 @@ class DashboardScreen(SampleSteppingScreen):
         self.notify(str(out.resolve()), title="Sample grid saved", timeout=10)
 
     def action_explore(self) -> None:
-        if not (self.path / "checkpoints" / "last.pt").is_file():
+        if not RunLayout(self.path).last_checkpoint.is_file():
             self.notify("no checkpoint yet: the explorer needs the generator's weights", severity="warning")
             return
         self.app.open_explorer(self.path)  # type: ignore[attr-defined]

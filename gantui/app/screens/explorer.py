@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 from gantui.app.messages import ExplorerRendered
 from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.run.layout import RunLayout
 
 STEPS_CHOICES = (4, 6, 8, 10, 12, 16)
 STRIPS = (("interpolation", "Interpolation a → b"), ("arithmetic", "a · b · a + b · a − b"),
@@ -164,7 +165,7 @@ class ExplorerScreen(Screen):
     def _save(self, strips: dict[str, Any], stem: str) -> None:
         from gantui.engine.generate import save_png
 
-        folder = self.path / "exports"
+        folder = RunLayout(self.path).exports
         try:
             folder.mkdir(exist_ok=True)
             written = [save_png(picture, folder / f"{name}-{stem}.png") for name, picture in strips.items()]

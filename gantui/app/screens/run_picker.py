@@ -13,10 +13,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from gantui.app.format import count
-from gantui.engine.reader import RunInfo, list_runs
+from gantui.engine.run.reader import RunSnapshot, list_runs
 
 
-def describe_run(run: RunInfo) -> str:
+def describe_run(run: RunSnapshot) -> str:
     total = f"/{count(run.total_steps)}" if run.total_steps else ""
     return f"{run.name}  {run.state} · step {count(run.step)}{total}"
 

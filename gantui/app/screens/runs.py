@@ -23,15 +23,17 @@ from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number
 from gantui.app.messages import RunsListed
-from gantui.app.run_rows import COLUMNS, RunRow, RunScanner, matches, sort_rows
+from gantui.app.runview.run_rows import COLUMNS, RunRow, RunScanner, matches, sort_rows
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.resume import ResumeScreen
+from gantui.engine.run.state import RunState
 
 REFRESH_S = 1.0
 MAX_COMPARE = 8
-STATE_STYLE = {"running": "bold green", "paused": "yellow", "lost": "bold red", "failed": "bold red",
-               "diverged": "bold red", "finished": "", "stopped": "dim"}
+STATE_STYLE = {RunState.RUNNING: "bold green", RunState.PAUSED: "yellow", RunState.LOST: "bold red",
+               RunState.FAILED: "bold red", RunState.DIVERGED: "bold red", RunState.FINISHED: "",
+               RunState.STOPPED: "dim"}
 
 
 class RunsScreen(Screen):

@@ -10,8 +10,8 @@ import numpy as np
 from textual.markup import escape
 
 from gantui.app.chart import Curve, build_chart
-from gantui.app.history import ema, window
 from gantui.app.widgets.metric_plot import MetricPlot, plotted_curve
+from gantui.engine.run.history import ema, window
 
 RUN_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "orange")  # plotext names
 LEGEND_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "dark_orange")  # the same in markup

@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from gantui.app.format import clock, count
+from gantui.engine.run.layout import BEST_CHECKPOINT
 
 _STYLES = {"warning": "$warning", "alarm": "$error", "error": "$error", "checkpoint": "$success",
            "end": "bold", "start": "bold"}
@@ -22,7 +23,7 @@ def describe(event: dict[str, Any]) -> str:
         resumed = "resumed" if event.get("resumed") else "started"
         return f"{resumed} at {step} on {event.get('device', '?')}"
     if kind == "checkpoint":
-        best = str(event.get("path", "")).endswith("best.pt")  # the best FID so far, beside last.pt
+        best = str(event.get("path", "")).endswith(BEST_CHECKPOINT)  # the best FID so far, beside the last
         return f"{'best-FID checkpoint' if best else 'checkpoint'} at {step}"
     if kind == "end":
         message = f": {event['message']}" if event.get("message") else ""

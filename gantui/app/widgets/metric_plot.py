@@ -17,7 +17,7 @@ from textual_plotext import PlotextPlot
 
 from gantui.app.chart import Chart, Curve, build_chart, draw_chart
 from gantui.app.format import count
-from gantui.app.history import MetricsFrame, window
+from gantui.engine.run.history import MetricsFrame, window
 
 _COLOURS = ("red", "cyan", "yellow", "green")
 

@@ -6,9 +6,10 @@ import math
 
 from textual.content import Content
 
-from gantui.app.follow import RunPoll
 from gantui.app.format import count, duration, meter
+from gantui.app.runview.follow import RunPoll
 from gantui.app.widgets.text_pane import TextPane
+from gantui.engine.run.state import RunState
 
 
 class ProgressPane(TextPane):
@@ -54,11 +55,11 @@ class ProgressPane(TextPane):
 
     @staticmethod
     def _eta(poll: RunPoll) -> str:
-        if poll.state == "finished":
+        if poll.state is RunState.FINISHED:
             return "done"
-        if poll.state in ("stopped", "failed", "diverged", "lost"):
+        if poll.state in (RunState.STOPPED, RunState.FAILED, RunState.DIVERGED, RunState.LOST):
             return "–"
-        if poll.state == "paused":
+        if poll.state is RunState.PAUSED:
             return "paused"
         rate, remaining = poll.metrics.rate, poll.total_steps - poll.step
         if not rate or remaining <= 0:

@@ -11,8 +11,8 @@ import math
 
 from textual.content import Content
 
-from gantui.app.follow import RunPoll
 from gantui.app.format import meter
+from gantui.app.runview.follow import RunPoll
 from gantui.app.widgets.text_pane import TextPane
 
 SPARK = "▁▂▃▄▅▆▇█"

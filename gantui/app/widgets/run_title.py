@@ -6,12 +6,14 @@ from textual.app import RenderResult
 from textual.content import Content
 from textual.widget import Widget
 
-from gantui.app.follow import RunPoll
 from gantui.app.format import count
+from gantui.app.runview.follow import RunPoll
+from gantui.engine.run.state import RunState
 
 STATE_STYLES = {
-    "running": "$success", "paused": "$warning", "starting": "$text-muted", "finished": "$primary",
-    "stopped": "$secondary", "failed": "$error", "diverged": "$error", "lost": "$error",
+    RunState.RUNNING: "$success", RunState.PAUSED: "$warning", RunState.STARTING: "$text-muted",
+    RunState.FINISHED: "$primary", RunState.STOPPED: "$secondary", RunState.FAILED: "$error",
+    RunState.DIVERGED: "$error", RunState.LOST: "$error",
 }
 
 

@@ -6,7 +6,7 @@ from textual.app import RenderResult
 from textual.content import Content
 from textual.widget import Widget
 
-from gantui.app.follow import RunPoll
+from gantui.app.runview.follow import RunPoll
 
 
 class TextPane(Widget):

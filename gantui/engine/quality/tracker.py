@@ -120,9 +120,10 @@ def _best_so_far(run_path: Path | None, step: int) -> float | None:
     """On resume: the best score in eval.csv up to the checkpoint's step, so best.pt is not overwritten by worse."""
     if run_path is None or step == 0:
         return None
-    from gantui.engine.reader import load_eval
+    from gantui.engine.run.layout import RunLayout
+    from gantui.engine.run.tails import load_eval  # pandas: only on resume
 
-    frame = load_eval(Path(run_path) / "eval.csv")
+    frame = load_eval(RunLayout(run_path).evals)
     if frame.empty:
         return None
     frame = frame[frame["step"] <= step]

@@ -1,14 +1,19 @@
-"""Metric history for the plots: bounded numpy columns, EMA smoothing and the plotted window.
+"""Histories of a run's rows, as a follower keeps them: bounded for the plots, or whole.
 
-The follower thread owns a `MetricsHistory` and appends to it; the UI only ever sees `MetricsFrame`s.
-A frame is the first `count` rows of arrays that are written only beyond `count` afterwards (growing or
-compacting allocates new arrays), so a frame stays valid without locks or copies while the writer goes on.
+Each takes the columns a tail read (`extend`), starts over when the file was rewritten (`clear`), counts its
+changes (`version`) and hands out immutable `frame()`s:
+- `MetricsHistory`: bounded numpy columns with EMA smoothing, old rows thinned out (the dashboard's plots).
+  A frame is the first `count` rows of arrays that are written only beyond `count` afterwards (growing or
+  compacting allocates new arrays), so a frame stays valid without locks or copies while the writer goes on.
+- `AllRows`: every row as whole columns (compare).
+- `LatestRows`: the last rows as dicts (the dashboard's evaluations).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -161,6 +166,63 @@ def _moved(array: np.ndarray, rows: int) -> np.ndarray:
     fresh = np.zeros(rows, dtype=array.dtype)
     fresh[: array.size] = array
     return fresh
+
+
+class History(Protocol):
+    version: int
+
+    def extend(self, columns: dict[str, np.ndarray]) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def frame(self) -> Any: ...
+
+
+class AllRows:
+    """Every row, as whole columns: frames are dicts of arrays from the first row on."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, np.ndarray] = {}
+        self.version = 0
+
+    def clear(self) -> None:
+        self.columns = {}
+        self.version += 1
+
+    def extend(self, columns: dict[str, np.ndarray]) -> None:
+        if not columns:
+            return
+        self.columns = {name: np.concatenate((self.columns[name], values)) if name in self.columns else values
+                        for name, values in columns.items()}
+        self.version += 1
+
+    def frame(self) -> dict[str, np.ndarray]:
+        return dict(self.columns)
+
+
+class LatestRows:
+    """The last `limit` rows, each a {column: value} dict, oldest first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.rows: tuple[dict[str, float], ...] = ()
+        self.version = 0
+
+    def clear(self) -> None:
+        self.rows = ()
+        self.version += 1
+
+    def extend(self, columns: dict[str, np.ndarray]) -> None:
+        if not columns:
+            return
+        names = list(columns)
+        rows = tuple({name: float(columns[name][index]) for name in names}
+                     for index in range(len(columns[names[0]])))
+        self.rows = (self.rows + rows)[-self.limit:]
+        self.version += 1
+
+    def frame(self) -> tuple[dict[str, float], ...]:
+        return self.rows
 
 
 # ---- what the plots draw ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The runs list's rows: one immutable summary per run folder, and how to filter and sort them.
 
-`RunScanner.scan()` runs off the UI thread. It lists every runs folder, reads each run's config.json and
-status.json (small), and eval.csv only when that file changed, for the best quality score.
+`RunScanner.scan()` runs off the UI thread. It lists every runs folder and polls one engine `RunFollower`
+per run: status.json (small) each time, config.json when it changed, and only the rows eval.csv gained, for
+the best quality score.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from gantui.engine.reader import list_runs, load_eval
+import numpy as np
+
+from gantui.engine.run.follower import FollowedRun, RunFollower
+from gantui.engine.run.history import AllRows
+from gantui.engine.run.reader import newest_first, run_folders
+from gantui.engine.run.state import LIVE_STATES, RunState
 
 COLUMNS: tuple[tuple[str, str], ...] = (  # (sort key, heading)
     ("state", "state"), ("started", "age"), ("dataset", "dataset"), ("arch", "arch"), ("loss", "loss"),
     ("step", "step"), ("loss_d", "loss D"), ("loss_g", "loss G"), ("best", "best"),
     ("samples_per_s", "samples/s"), ("device", "device"), ("name", "run"),
 )
-LIVE_STATES = ("running", "paused")
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class RunRow:
 
     path: Path
     name: str
-    state: str
+    state: RunState
     dataset: str
     arch: str
     loss: str
@@ -41,6 +46,18 @@ class RunRow:
     started: float
     has_checkpoint: bool
 
+    @classmethod
+    def of(cls, run: FollowedRun) -> RunRow:
+        status, config = run.status, run.config
+        return cls(
+            path=run.path, name=run.name, state=run.state, dataset=run.dataset, arch=run.arch,
+            loss=str(config.get("loss", "?")), step=run.step, total_steps=run.total_steps,
+            loss_d=_number(status.get("loss_d")), loss_g=_number(status.get("loss_g")),
+            best=_lowest(run.evals.get("fid")), best_label="FID", samples_per_s=_number(status.get("samples_per_s")),
+            device=str(status.get("device") or config.get("device") or "?"), started=run.started,
+            has_checkpoint=run.layout.last_checkpoint.is_file(),
+        )
+
     @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
@@ -54,42 +71,24 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+def _lowest(values: np.ndarray | None) -> float | None:
+    known = values[~np.isnan(values)] if values is not None else None
+    return float(known.min()) if known is not None and known.size else None
+
+
 class RunScanner:
-    """Lists runs; remembers each eval.csv's best score until the file changes."""
+    """Lists runs, following each one's folder from one scan to the next."""
 
     def __init__(self, runs_dirs: list[Path]) -> None:
         self.runs_dirs = [Path(p) for p in runs_dirs]
-        self._best: dict[Path, tuple[float, float | None]] = {}  # eval.csv → (mtime, best FID)
+        self._followers: dict[Path, RunFollower[FollowedRun]] = {}
 
     def scan(self) -> tuple[RunRow, ...]:
-        rows = []
-        for run in list_runs(self.runs_dirs):
-            status, config = run.status, run.config
-            rows.append(RunRow(
-                path=run.path, name=run.name, state=run.state, dataset=run.dataset, arch=run.arch,
-                loss=str(config.get("loss", "?")), step=run.step, total_steps=run.total_steps,
-                loss_d=_number(status.get("loss_d")), loss_g=_number(status.get("loss_g")),
-                best=self._best_fid(run.path / "eval.csv"), best_label="FID",
-                samples_per_s=_number(status.get("samples_per_s")),
-                device=str(status.get("device") or config.get("device") or "?"), started=run.started,
-                has_checkpoint=(run.path / "checkpoints" / "last.pt").is_file(),
-            ))
-        return tuple(rows)
-
-    def _best_fid(self, path: Path) -> float | None:
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            return None
-        cached = self._best.get(path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        frame = load_eval(path)
-        best = None
-        if "fid" in frame and frame["fid"].notna().any():
-            best = float(frame["fid"].min())
-        self._best[path] = (mtime, best)
-        return best
+        known, self._followers = self._followers, {}
+        for path in run_folders(self.runs_dirs):  # the follower of a run deleted meanwhile goes
+            self._followers[path] = known.get(path) or RunFollower(path, evals=AllRows(), no_status=RunState.UNKNOWN)
+        runs = newest_first(follower.poll() for follower in self._followers.values())
+        return tuple(RunRow.of(run) for run in runs)
 
 
 def matches(row: RunRow, query: str) -> bool:

@@ -1,7 +1,7 @@
 """The run directory as a sink: everything a run reports lands in files other processes can read.
 
-Layout (SPEC section 3): config.json, status.json, metrics.csv, eval.csv, events.jsonl, samples/, checkpoints/,
-generator.pt. Status and pictures are replaced atomically; metrics, evaluations and events are append-only.
+Where each file goes is `RunLayout`'s. Status and pictures are replaced atomically; metrics, evaluations and
+events are append-only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,42 +36,21 @@ from gantui.engine.events import (
     SampleValues,
     StateChanged,
 )
-
-LIVE_STATES = ("running", "paused")
-FINAL_STATES = ("finished", "stopped", "failed", "diverged")
+from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.reader import read_json
+from gantui.engine.run.state import RunState
 
 HEARTBEAT_S = 5.0  # how often a live run refreshes status.json (readers call a run lost after 60 s)
-
-
-def new_run_name(dataset: str, arch: str, name: str | None = None, now: datetime | None = None) -> str:
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return "-".join(part for part in (stamp, dataset, arch, name) if part)
-
-
-def create_run_dir(runs_dir: Path, dataset: str, arch: str, name: str | None = None) -> Path:
-    """Make a fresh run folder; a second run in the same second gets a numeric suffix."""
-    runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    base = new_run_name(dataset, arch, name)
-    for attempt in range(1000):
-        path = runs_dir / (base if attempt == 0 else f"{base}.{attempt}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"could not create a run folder under {runs_dir}")
 
 
 class RunDir:
     """Writes one run's folder. Thread-safe: the heartbeat thread and the trainer share it."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.samples = self.path / "samples"
-        self.checkpoints = self.path / "checkpoints"
-        self.samples.mkdir(parents=True, exist_ok=True)
-        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.layout = RunLayout(path)
+        self.path = self.layout.path
+        self.layout.samples.mkdir(parents=True, exist_ok=True)
+        self.layout.checkpoints.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {}
 
@@ -81,7 +59,7 @@ class RunDir:
         with self._lock:
             self._status.update(fields)
             self._status["heartbeat"] = time.time()
-            write_json_atomic(self.path / "status.json", self._status)
+            write_json_atomic(self.layout.status, self._status)
 
     def heartbeat(self) -> None:
         self.update_status()
@@ -89,18 +67,17 @@ class RunDir:
     # ---- append-only files ----------------------------------------------------------------------------
     def append_event(self, kind: str, **fields: Any) -> None:
         record = {"time": time.time(), "event": kind, **fields}
-        with self._lock, open(self.path / "events.jsonl", "a", encoding="utf-8") as handle:
+        with self._lock, open(self.layout.events, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
 
     def append_metrics(self, row: dict[str, Any]) -> None:
-        self._append_row("metrics.csv", METRIC_COLUMNS, row)
+        self._append_row(self.layout.metrics, METRIC_COLUMNS, row)
 
     def append_eval(self, row: dict[str, Any]) -> None:
-        self._append_row("eval.csv", EVAL_COLUMNS, row)
+        self._append_row(self.layout.evals, EVAL_COLUMNS, row)
 
-    def _append_row(self, name: str, columns: tuple[str, ...], row: dict[str, Any]) -> None:
+    def _append_row(self, path: Path, columns: tuple[str, ...], row: dict[str, Any]) -> None:
         """One CSV row (empty cells for None), the header first when the file is new."""
-        path = self.path / name
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         with self._lock:
@@ -110,9 +87,8 @@ class RunDir:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(buffer.getvalue())
 
-    def truncate_metrics_after(self, step: int, name: str = "metrics.csv") -> None:
+    def truncate_rows_after(self, path: Path, step: int) -> None:
         """On resume: drop rows logged after the checkpoint, so steps never repeat (metrics.csv or eval.csv)."""
-        path = self.path / name
         if not path.exists():
             return
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -123,16 +99,16 @@ class RunDir:
     # ---- pictures ----------------------------------------------------------------------------------------
     def write_sample_grid(self, step: int, image: np.ndarray) -> Path:
         picture = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
-        target = self.samples / f"step-{step}.png"
+        target = self.layout.sample_png(step)
         write_atomic(target, lambda tmp: picture.save(tmp, format="PNG"))
-        write_atomic(self.samples / "latest.png", lambda tmp: picture.save(tmp, format="PNG"))
+        write_atomic(self.layout.latest_png, lambda tmp: picture.save(tmp, format="PNG"))
         return target
 
     def write_sample_values(self, step: int, fake: list[list[float]], real: list[list[float]]) -> Path:
         data = {"step": step, "fake": fake, "real": real}
-        target = self.samples / f"step-{step}.json"
+        target = self.layout.sample_json(step)
         write_json_atomic(target, data)
-        write_json_atomic(self.samples / "latest.json", data)
+        write_json_atomic(self.layout.latest_json, data)
         return target
 
 
@@ -159,9 +135,7 @@ class RunDirSink:
     def _started(self, resumed: bool) -> float:
         """When the run first began: a resume keeps the original time, so ages and wall clocks stay true."""
         if resumed:
-            from gantui.engine.reader import read_json
-
-            earlier = read_json(self.run.path / "status.json").get("started")
+            earlier = read_json(self.run.layout.status).get("started")
             if isinstance(earlier, (int, float)):
                 return float(earlier)
         return time.time()
@@ -169,12 +143,12 @@ class RunDirSink:
     def handle(self, event: Event) -> None:
         run = self.run
         if isinstance(event, RunStarted):
-            write_json_atomic(run.path / "config.json", event.config)
+            write_json_atomic(run.layout.config, event.config)
             if event.resumed:
-                run.truncate_metrics_after(event.step)
-                run.truncate_metrics_after(event.step, "eval.csv")
+                run.truncate_rows_after(run.layout.metrics, event.step)
+                run.truncate_rows_after(run.layout.evals, event.step)
             run.update_status(
-                state="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
+                state=RunState.RUNNING, pid=os.getpid(), host=socket.gethostname(), device=event.device,
                 device_name=event.device_name, world_size=self.world_size, step=event.step,
                 epoch=event.step // max(event.steps_per_epoch, 1), total_steps=event.total_steps,
                 steps_per_epoch=event.steps_per_epoch, params_g=event.params_g, params_d=event.params_d,

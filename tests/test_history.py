@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gantui.app.history import MetricsHistory, ema, window
+from gantui.engine.run.history import MetricsHistory, ema, window
 
 
 def _reference_ema(values: np.ndarray, factor: float) -> np.ndarray:
