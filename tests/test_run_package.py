@@ -184,3 +184,29 @@ def test_a_rewritten_config_is_read_again(sink: RunDirSink) -> None:
     config.write_text(json.dumps({"dataset": "mnist", "arch": "mlp", "loss": "hinge"}))
     os.utime(config, (time.time() + 5, time.time() + 5))  # a later mtime even on coarse clocks
     assert follower.poll().config["loss"] == "hinge"
+
+
+@pytest.mark.parametrize("text", ["[1,2]", '{"id": "abc", "command": "stop"}', '{"command": "explode", "id": 5}',
+                                  "{not json", '"stop"', '{"command": "stop", "id": true}'])
+def test_a_malformed_control_file_is_ignored_with_one_warning(tmp_path, text):
+    from gantui.engine.control import RunControl
+
+    control = RunControl(tmp_path)
+    RunLayout(tmp_path).control.write_text(text)
+    control.poll()
+    control._last_poll = 0.0
+    control.poll()
+    assert not control.stop_requested and not control.paused
+    assert len(control.warnings) == 1 and "control.json" in control.warnings[0]
+
+
+def test_a_good_control_request_after_a_bad_one_is_followed(tmp_path):
+    from gantui.engine.control import RunControl, request
+
+    control = RunControl(tmp_path)
+    RunLayout(tmp_path).control.write_text("[1,2]")
+    control.poll()
+    request(tmp_path, "pause")
+    control._last_poll = 0.0
+    control.poll()
+    assert control.paused

@@ -27,6 +27,8 @@ class RunControl:
         self._snapshot = threading.Event()
         self._wake = threading.Event()
         self._last_poll = 0.0
+        self.warnings: list[str] = []  # unreadable requests, for the trainer to report (and drain)
+        self._warned: set[str] = set()
         # A request left over from an earlier process (e.g. the stop that ended it) is not for us.
         self._last_request_id = _request_id(self.run_path) if self.run_path else 0.0
 
@@ -74,13 +76,20 @@ class RunControl:
         self._last_poll = now
         path = RunLayout(self.run_path).control
         try:
-            request = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except (OSError, ValueError):
-            return
-        request_id = float(request.get("id", 0))
-        if request_id > self._last_request_id and request.get("command") in COMMANDS:
+            return  # none yet, or caught mid-replace: the next poll reads it
+        command, request_id, problem = parse_request(text)
+        if problem is not None:
+            self._warn(f"ignored {path.name}: {problem}")
+        elif request_id > self._last_request_id:
             self._last_request_id = request_id
-            self.apply(request["command"])
+            self.apply(command)
+
+    def _warn(self, message: str) -> None:
+        if message not in self._warned:  # once each: it is polled a few times a second
+            self._warned.add(message)
+            self.warnings.append(message)
 
     def wait_while_paused(self, on_tick=None) -> None:
         """Block while paused (polling the control file), returning when resumed or stopped."""
@@ -93,11 +102,28 @@ class RunControl:
                 on_tick()
 
 
+def parse_request(text: str) -> tuple[str, float, str | None]:
+    """(command, id, None) from control.json's text, or ("", 0, why) when it is not a request we can follow."""
+    try:
+        request = json.loads(text)
+    except ValueError:
+        return "", 0.0, "not JSON"
+    if not isinstance(request, dict):
+        return "", 0.0, "not a JSON object"
+    command, request_id = request.get("command"), request.get("id", 0)
+    if command not in COMMANDS:
+        return "", 0.0, f"unknown command {command!r} (known: {', '.join(COMMANDS)})"
+    if not isinstance(request_id, (int, float)) or isinstance(request_id, bool) or request_id != request_id:
+        return "", 0.0, f"its id {request_id!r} is not a number"
+    return command, float(request_id), None
+
+
 def _request_id(run_path: Path) -> float:
     try:
-        return float(json.loads(RunLayout(run_path).control.read_text(encoding="utf-8")).get("id", 0))
-    except (OSError, ValueError, TypeError, AttributeError):
+        text = RunLayout(run_path).control.read_text(encoding="utf-8")
+    except (OSError, ValueError):
         return 0.0
+    return parse_request(text)[1]
 
 
 def request(run_path: Path, command: str) -> None:
