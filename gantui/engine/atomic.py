@@ -39,7 +39,9 @@ def output_file(path: Path, flag: str = "--out") -> Path:
 def disk_problem(error: OSError, path: Path) -> str:
     """One sentence for a failed write: disk full and read-only said as such."""
     reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied"}
+               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+               errno.EPERM: "permission denied", errno.ENOTDIR: "a file stands where a folder should be",
+               errno.EEXIST: "a file stands where a folder should be"}
     return f"cannot write {path}: {reasons.get(error.errno, error.strerror or str(error))}"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gantui.engine.atomic import disk_problem
 from gantui.engine.checkpoint import load_checkpoint
 from gantui.engine.config import TrainConfig, override, read_config
 from gantui.engine.data import load_dataset
@@ -22,6 +23,7 @@ from gantui.engine.errors import UserError
 from gantui.engine.models import build_models, get_arch
 from gantui.engine.models.base import ArchSpec
 from gantui.engine.run.layout import RunLayout, new_run_path
+from gantui.engine.run.lock import RunLock
 
 
 @dataclass
@@ -36,6 +38,7 @@ class PreparedRun:
     discriminator: nn.Module
     device: torch.device
     checkpoint: dict[str, Any] | None = None  # set when resuming
+    lock: RunLock | None = None  # this process's right to write the folder, released when training ends
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -62,15 +65,19 @@ def build_parts(config: TrainConfig) -> tuple[DataSource, ArchSpec, nn.Module, n
 def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRun:
     """Validate and build everything, then create the run folder (never before: no half-written runs)."""
     source, arch, generator, discriminator, device = build_parts(config)
-    if run_path is None:
-        path = new_run_path(Path(config.runs_dir), config.dataset, config.arch, config.name, create=True)
-    else:
-        path = Path(run_path)
-        if path.exists() and any(path.iterdir()):
-            raise UserError(f"run folder {path} already exists and is not empty")
-        path.mkdir(parents=True, exist_ok=True)
+    try:
+        if run_path is None:
+            path = new_run_path(Path(config.runs_dir), config.dataset, config.arch, config.name, create=True)
+        else:
+            path = Path(run_path)
+            if path.exists() and any(path.iterdir()):
+                raise UserError(f"run folder {path} already exists and is not empty")
+            path.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(path).acquire()
+    except OSError as error:
+        raise UserError(f"no run folder: {disk_problem(error, Path(error.filename or config.runs_dir))}") from None
     warnings = list(getattr(source, "warnings", []))
-    return PreparedRun(config, path, source, arch, generator, discriminator, device, warnings=warnings)
+    return PreparedRun(config, path, source, arch, generator, discriminator, device, warnings=warnings, lock=lock)
 
 
 def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None = None,
@@ -78,10 +85,16 @@ def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None 
     """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
     run_path = Path(run_path)
     config = override(read_config(RunLayout(run_path).config), steps=steps, epochs=epochs, device=device)
-    checkpoint = load_checkpoint(RunLayout(run_path).last_checkpoint)
-    source, arch, generator, discriminator, torch_device = build_parts(config)
-    prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint)
-    if checkpoint["step"] >= prepared.total_steps:
-        raise UserError(f"{run_path.name} already reached step {checkpoint['step']}; "
-                        f"ask for more with --steps N or --epochs N")
+    lock = RunLock(run_path).acquire()  # before anything is read for writing: one writer per folder
+    try:
+        checkpoint = load_checkpoint(RunLayout(run_path).last_checkpoint)
+        source, arch, generator, discriminator, torch_device = build_parts(config)
+        prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint,
+                               lock=lock)
+        if checkpoint["step"] >= prepared.total_steps:
+            raise UserError(f"{run_path.name} already reached step {checkpoint['step']}; "
+                            f"ask for more with --steps N or --epochs N")
+    except BaseException:
+        lock.release()
+        raise
     return prepared

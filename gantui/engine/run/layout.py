@@ -64,6 +64,16 @@ class RunLayout:
         return self.path / "generator.pt"
 
     @property
+    def lock(self) -> Path:
+        """Held (flock) by the one process that writes the run; see run/lock.py."""
+        return self.path / ".lock"
+
+    def temporaries(self) -> list[Path]:
+        """Leftovers of atomic writes (`.NAME.*.tmp`) that a killed writer never renamed."""
+        folders = (self.path, self.samples, self.checkpoints)
+        return [tmp for folder in folders if folder.is_dir() for tmp in folder.glob(".*.tmp") if tmp.is_file()]
+
+    @property
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"
 
