@@ -125,13 +125,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         }[args.command]
         status = handler(args)
     except UserError as error:
-        print(f"gantui: error: {error}", file=sys.stderr)
+        print(f"gantui: error: {one_line(str(error))}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+    except OSError as error:  # a fault of the machine, not of the input (disk full, …): still one line
+        from gantui.engine.atomic import disk_problem
+
+        print(f"gantui: error: {one_line(disk_problem(error, Path(error.filename or '.')))}", file=sys.stderr)
+        sys.exit(1)
+    except MemoryError:
+        print("gantui: error: out of memory (try a smaller --batch-size or --image-size)", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("gantui: interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(status or 0)
 
 
+def one_line(text: str) -> str:
+    """`text` as one printable line: line breaks become spaces, other control characters are escaped."""
+    text = " ".join(text.split("\n"))
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def runs_dirs(values: list[str] | None) -> list[Path]:
-    return [Path(v) for v in values] if values else [Path("runs")]
+    """The runs folders given (default ./runs); UserError for one that is not a folder (a missing one is empty)."""
+    folders = [Path(v).expanduser() for v in values] if values else [Path("runs")]
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"--runs-dir {folder} is a file, not a folder of runs")
+    return folders

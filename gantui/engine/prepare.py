@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gantui.engine.atomic import disk_problem
-from gantui.engine.checkpoint import load_checkpoint
+from gantui.engine.checkpoint import load_checkpoint, load_weights
 from gantui.engine.config import TrainConfig, override, read_config
 from gantui.engine.data import load_dataset
 from gantui.engine.data.base import DataSource
@@ -87,8 +87,11 @@ def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None 
     config = override(read_config(RunLayout(run_path).config), steps=steps, epochs=epochs, device=device)
     lock = RunLock(run_path).acquire()  # before anything is read for writing: one writer per folder
     try:
-        checkpoint = load_checkpoint(RunLayout(run_path).last_checkpoint)
+        where = RunLayout(run_path).last_checkpoint
+        checkpoint = load_checkpoint(where)
         source, arch, generator, discriminator, torch_device = build_parts(config)
+        load_weights(generator, checkpoint["generator"], "generator", where)  # refused here, before any write
+        load_weights(discriminator, checkpoint["discriminator"], "discriminator", where)
         prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint,
                                lock=lock)
         if checkpoint["step"] >= prepared.total_steps:
