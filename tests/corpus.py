@@ -15,7 +15,7 @@ import json
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -194,11 +194,13 @@ CASES: list[Case] = [
     _case("csv-missing", (*MNIST_CSV, "{dir}/missing.csv"), "missing.csv"),
     _case("csv-short-rows", (*MNIST_CSV, "{dir}/short.csv"), "short.csv", build=_text("short.csv", "1,2,3\n4,5,6\n")),
     _case("csv-words", (*MNIST_CSV, "{dir}/words.csv"), "words.csv", build=_text("words.csv", _digits_csv(pixel="x"))),
-    _case("csv-label-12", (*MNIST_CSV, "{dir}/label.csv"), "label.csv", build=_text("label.csv", _digits_csv(label=12))),
+    _case("csv-label-12", (*MNIST_CSV, "{dir}/label.csv"), "label.csv",
+          build=_text("label.csv", _digits_csv(label=12))),
     _case("csv-empty", (*MNIST_CSV, "{dir}/empty.csv"), "empty.csv", build=_text("empty.csv", "")),
     _case("csv-pixel-300", (*MNIST_CSV, "{dir}/bright.csv"), "bright.csv",
           build=_text("bright.csv", _digits_csv(pixel="300"))),
-    _case("csv-785-pixels", (*MNIST_CSV, "{dir}/wide.csv"), "wide.csv", build=_text("wide.csv", _digits_csv(width=785))),
+    _case("csv-785-pixels", (*MNIST_CSV, "{dir}/wide.csv"), "wide.csv",
+          build=_text("wide.csv", _digits_csv(width=785))),
     _case("csv-a-folder", (*MNIST_CSV, "{dir}"), "csv"),
     _case("csv-binary", (*MNIST_CSV, "{dir}/noise.csv"), "noise.csv",
           build=_bytes("noise.csv", bytes(range(256)) * 8)),

@@ -10,8 +10,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-
-from tests.corpus import CASES, Case, expand
+from corpus import CASES, Case, expand
 
 WITNESS = "20260101-000000-mnist-mlp-witness"  # a finished run that no case may touch
 
