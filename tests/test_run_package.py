@@ -48,7 +48,7 @@ def test_live_and_final_sets() -> None:
     assert LIVE_STATES == {"starting", "running", "paused"}
     assert FINAL_STATES == {"finished", "stopped", "failed", "diverged"}
     assert not LIVE_STATES & FINAL_STATES
-    assert set(RunState) - LIVE_STATES - FINAL_STATES == {RunState.LOST, RunState.UNKNOWN}
+    assert set(RunState) - LIVE_STATES - FINAL_STATES == {RunState.LOST, RunState.UNKNOWN, RunState.INCOMPLETE}
 
 
 def test_a_state_nobody_knows_reads_as_unknown_and_a_silent_live_one_as_lost() -> None:
@@ -210,3 +210,19 @@ def test_a_good_control_request_after_a_bad_one_is_followed(tmp_path):
     control._last_poll = 0.0
     control.poll()
     assert control.paused
+
+
+def test_a_folder_its_process_never_set_up_lists_as_incomplete(tmp_path):
+    from gantui.engine.run.reader import list_runs
+
+    empty = tmp_path / "20260101-000000-mnist-mlp"
+    empty.mkdir()
+    (tmp_path / "my-notes").mkdir()  # not a run: no run files and no run's name
+    listed = list_runs([tmp_path])
+    assert [run.name for run in listed] == [empty.name]
+    assert listed[0].state == RunState.UNKNOWN  # just made: its process may still be starting
+    old = time.time() - 3600
+    os.utime(empty, (old, old))
+    assert list_runs([tmp_path])[0].state == RunState.INCOMPLETE
+    follower = RunFollower(empty)
+    assert follower.poll().state == RunState.INCOMPLETE

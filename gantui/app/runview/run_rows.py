@@ -45,6 +45,7 @@ class RunRow:
     device: str
     started: float
     has_checkpoint: bool
+    has_config: bool = True  # False: killed before it wrote one, so it can only be deleted
 
     @classmethod
     def of(cls, run: FollowedRun) -> RunRow:
@@ -55,7 +56,7 @@ class RunRow:
             loss_d=_number(status.get("loss_d")), loss_g=_number(status.get("loss_g")),
             best=_lowest(run.evals.get("fid")), best_label="FID", samples_per_s=_number(status.get("samples_per_s")),
             device=str(status.get("device") or config.get("device") or "?"), started=run.started,
-            has_checkpoint=run.layout.last_checkpoint.is_file(),
+            has_checkpoint=run.layout.last_checkpoint.is_file(), has_config=bool(config),
         )
 
     @property

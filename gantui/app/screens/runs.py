@@ -33,7 +33,7 @@ REFRESH_S = 1.0
 MAX_COMPARE = 8
 STATE_STYLE = {RunState.RUNNING: "bold green", RunState.PAUSED: "yellow", RunState.LOST: "bold red",
                RunState.FAILED: "bold red", RunState.DIVERGED: "bold red", RunState.FINISHED: "",
-               RunState.STOPPED: "dim"}
+               RunState.STOPPED: "dim", RunState.INCOMPLETE: "red"}
 
 
 class RunsScreen(Screen):
@@ -152,7 +152,8 @@ class RunsScreen(Screen):
         speed = count(row.samples_per_s) if row.samples_per_s is not None else "–"
         return [
             Text("●", style="bold") if row.path in self.marked else " ",
-            Text(row.state, style=STATE_STYLE.get(row.state, "")),
+            Text(row.state + (" (no checkpoint)" if row.state is RunState.LOST and not row.has_checkpoint else ""),
+                 style=STATE_STYLE.get(row.state, "")),
             duration(max(now - row.started, 0)) if row.started else "?", row.dataset, row.arch, row.loss,
             f"{count(row.step)}{total}", number(row.loss_d, 3), number(row.loss_g, 3), best, speed, row.device,
             row.name,
@@ -266,10 +267,14 @@ class RunsScreen(Screen):
         if row.is_live:
             self.notify(f"{row.name} is {row.state}: it is still training", severity="warning")
             return
-        if not row.has_checkpoint:
-            self.notify(f"{row.name} has no checkpoint to resume from", severity="warning")
+        if not row.has_config:
+            self.notify(f"{row.name} never got as far as its configuration: delete it (d) and start again",
+                        severity="warning")
             return
-        self.app.push_screen(ResumeScreen(row.name, row.step, row.total_steps), partial(self._resume, row))
+        if not row.has_checkpoint:  # killed before its first checkpoint: `gantui resume` starts it again at 0
+            self.notify(f"{row.name} has no checkpoint yet: it starts again from step 0", timeout=5)
+        step = row.step if row.has_checkpoint else 0
+        self.app.push_screen(ResumeScreen(row.name, step, row.total_steps), partial(self._resume, row))
 
     def _resume(self, row: RunRow, steps: int | None) -> None:
         if steps is None:

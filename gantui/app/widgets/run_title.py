@@ -13,7 +13,7 @@ from gantui.engine.run.state import RunState
 STATE_STYLES = {
     RunState.RUNNING: "$success", RunState.PAUSED: "$warning", RunState.STARTING: "$text-muted",
     RunState.FINISHED: "$primary", RunState.STOPPED: "$secondary", RunState.FAILED: "$error",
-    RunState.DIVERGED: "$error", RunState.LOST: "$error",
+    RunState.DIVERGED: "$error", RunState.LOST: "$error", RunState.INCOMPLETE: "$error",
 }
 
 

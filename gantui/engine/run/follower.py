@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from gantui.engine.run.history import History
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.reader import RunSnapshot, mtime, read_json
-from gantui.engine.run.state import RunState, effective_state
+from gantui.engine.run.state import RunState, folder_state
 from gantui.engine.run.tails import EventsTail, MetricsTail
 
 
@@ -105,7 +105,7 @@ class RunFollower(Generic[Followed]):
             changed |= self._read_events()
         if self.samples:
             changed |= self._list_samples()
-        state = effective_state(status) if status else self.no_status
+        state = folder_state(status, 0.0 if status else self.layout.age(), self.no_status)
         last = self._last
         if last is not None and not changed and state == last.state:
             return last

@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 _LOGS_FOLDER = ".logs"
 BEST_CHECKPOINT = "best.pt"
 _NAME_ATTEMPTS = 1000  # suffixes .1, .2, … for runs named in the same second
+RUN_FOLDER_NAME = re.compile(r"\d{8}-\d{6}-[A-Za-z0-9]")  # how every name `new_run_path` makes begins
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,17 @@ class RunLayout:
                                                                                 self.sample_json(step))
         return next((path for path in candidates if path.is_file()), None)
 
+    def age(self) -> float:
+        """Seconds since the folder or its config last changed (status.json is newer whenever there is one)."""
+        stamps = []
+        for path in (self.path, self.config):
+            with contextlib.suppress(OSError):
+                stamps.append(path.stat().st_mtime)
+        return time.time() - max(stamps) if stamps else 0.0
+
     def is_run(self) -> bool:
-        return self.config.is_file() or self.status.is_file()
+        """A run folder: it has its config or status, or a run's name (one killed before writing either)."""
+        return self.config.is_file() or self.status.is_file() or RUN_FOLDER_NAME.match(self.path.name) is not None
 
 
 # ---- the runs folder ----------------------------------------------------------------------------------------

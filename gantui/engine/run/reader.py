@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gantui.engine.run.layout import RunLayout
-from gantui.engine.run.state import LIVE_STATES, RunState, effective_state
+from gantui.engine.run.state import LIVE_STATES, RunState, folder_state
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -76,10 +76,11 @@ class RunSnapshot:
 
 
 def read_run(path: Path) -> RunSnapshot:
-    """The run folder `path` now; UNKNOWN when it has no status.json."""
+    """The run folder `path` now; INCOMPLETE when nothing has written its status for a while."""
     layout = RunLayout(path)
     status = read_json(layout.status)
-    return RunSnapshot(layout.path, read_json(layout.config), status, effective_state(status))
+    state = folder_state(status, 0.0 if status else layout.age())
+    return RunSnapshot(layout.path, read_json(layout.config), status, state)
 
 
 def run_folders(runs_dirs: Iterable[Path]) -> list[Path]:

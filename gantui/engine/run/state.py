@@ -24,6 +24,7 @@ class RunState(str, Enum):
     DIVERGED = "diverged"
     LOST = "lost"  # said it was live, but its process is gone or silent
     UNKNOWN = "unknown"  # status.json without a state we know
+    INCOMPLETE = "incomplete"  # a folder its process never finished setting up (killed in its first seconds)
 
     __str__ = str.__str__  # "running", not "RunState.RUNNING", in f-strings and prints on every Python
     __format__ = str.__format__
@@ -51,6 +52,16 @@ def pid_alive(pid: int) -> bool:
     except (OSError, OverflowError):
         return False
     return True
+
+
+def folder_state(status: dict[str, Any], age_s: float, no_status: RunState = RunState.UNKNOWN) -> RunState:
+    """A run folder's state from its status.json (maybe {}) and how long ago anything wrote it (`age_s`).
+
+    Without a status it is `no_status` (a view says STARTING for a run it just launched) for a while, then
+    INCOMPLETE: its process died before it could say anything."""
+    if status:
+        return effective_state(status)
+    return RunState.INCOMPLETE if age_s > HEARTBEAT_STALE_S else no_status
 
 
 def effective_state(status: dict[str, Any], now: float | None = None) -> RunState:
