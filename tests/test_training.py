@@ -117,17 +117,28 @@ def test_torchscript_generator_loads_without_gantui(tmp_path):
     assert result.stdout.strip() == "(3, 1, 28, 28)"
 
 
-def test_nan_loss_ends_the_run_as_diverged_with_checkpoint_intact(tmp_path, monkeypatch):
-    from gantui.engine import trainer as trainer_module
+def poison_steps_after(monkeypatch, good_steps: int, *names: str) -> None:
+    """Every GanStep after the first `good_steps` reports NaN for `names` (all its figures when none given)."""
+    import dataclasses
+    import itertools
 
-    prepared = prepare_run(small_mnist(tmp_path, steps=30, checkpoint_every=10, log_every=5))
-    real_step = trainer_module.Trainer.train_step
+    from gantui.engine.step import GanStep, StepResult
+
+    real_step, count = GanStep.train_step, itertools.count(1)
+    names = names or tuple(field.name for field in dataclasses.fields(StepResult))
 
     def poisoned(self, real, labels, measure_norms):
-        values = real_step(self, real, labels, measure_norms)
-        return values * float("nan") if self.step > 12 else values
+        result = real_step(self, real, labels, measure_norms)
+        if next(count) <= good_steps:
+            return result
+        return dataclasses.replace(result, **{name: getattr(result, name) * float("nan") for name in names})
 
-    monkeypatch.setattr(trainer_module.Trainer, "train_step", poisoned)
+    monkeypatch.setattr(GanStep, "train_step", poisoned)
+
+
+def test_nan_loss_ends_the_run_as_diverged_with_checkpoint_intact(tmp_path, monkeypatch):
+    prepared = prepare_run(small_mnist(tmp_path, steps=30, checkpoint_every=10, log_every=5))
+    poison_steps_after(monkeypatch, 12)
     assert train(prepared) == "diverged"
     status = json.loads((prepared.path / "status.json").read_text())
     assert status["state"] == "diverged" and "step 15" in status["message"]
