@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -27,14 +27,15 @@ class IntervalMeter:
     evaluation) counts in the run's time but not in the interval's samples_per_s.
     """
 
-    def __init__(self, device: torch.device, log_every: int, total_steps: int, count_skipped: bool) -> None:
-        self.device, self.log_every, self.total_steps = device, log_every, total_steps
+    def __init__(self, device: torch.device, log_every: int, total_steps: int, count_skipped: bool,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.device, self.log_every, self.total_steps, self.clock = device, log_every, total_steps, clock
         self.count_skipped = count_skipped  # fp16: report how many steps the GradScaler skipped
         self.elapsed = 0.0  # seconds of training since the run began (across resumes), up to the last flush
         self.sums = torch.zeros(len(FIGURES), device=device)
         self.steps = self.samples = 0
         self._seconds = 0.0  # this interval's training time before its clock last stopped
-        self._since: float | None = time.perf_counter()  # when the clock last started; None while stopped
+        self._since: float | None = self.clock()  # when the clock last started; None while stopped
 
     def due(self, step: int) -> bool:
         """Whether `step` ends a log interval (every log_every steps, and the run's last step)."""
@@ -54,16 +55,16 @@ class IntervalMeter:
         """Begin a fresh interval now (the loop's start): nothing summed, nothing timed."""
         self.sums.zero_()
         self.steps = self.samples = 0
-        self._seconds, self._since = 0.0, time.perf_counter()
+        self._seconds, self._since = 0.0, self.clock()
 
     def now(self) -> float:
         """Seconds of training since the run began, this interval's so far included."""
-        running = time.perf_counter() - self._since if self._since is not None else 0.0
+        running = self.clock() - self._since if self._since is not None else 0.0
         return self.elapsed + self._seconds + running
 
     def _stop_clock(self) -> None:
         if self._since is not None:
-            self._seconds += time.perf_counter() - self._since
+            self._seconds += self.clock() - self._since
             self._since = None
 
     @contextlib.contextmanager
@@ -73,17 +74,17 @@ class IntervalMeter:
         try:
             yield
         finally:
-            self._since = time.perf_counter()
+            self._since = self.clock()
 
     @contextlib.contextmanager
     def set_aside(self) -> Iterator[None]:
         """Work that is part of the run but not of its steps: in the run's time, not in samples_per_s."""
         self._stop_clock()
-        start = time.perf_counter()
+        start = self.clock()
         try:
             yield
         finally:
-            self._since = time.perf_counter()
+            self._since = self.clock()
             self.elapsed += self._since - start
 
     # ---- the interval's one sync -----------------------------------------------------------------------
