@@ -1,8 +1,8 @@
-"""The run's schedule: log intervals, evaluations, checkpoints, samples, pause and stop.
+"""The run's schedule: log intervals, evaluations, checkpoints, samples, pause and stop, and its one ending.
 
 `train` runs a `PreparedRun` (see prepare.py) to its end, reporting through events to sinks, the run
 directory always among them. The step itself lives in step.py, the log interval's sums and clock in
-interval.py.
+interval.py; whatever ends the loop, `Trainer._finish` reports it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,6 +23,7 @@ from gantui.engine.errors import UserError
 from gantui.engine.events import (
     CheckpointSaved,
     FanOut,
+    MetricsLogged,
     Notice,
     RunEnded,
     RunStarted,
@@ -39,17 +41,31 @@ from gantui.engine.rundir import Heartbeat, RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, image_grid
 from gantui.engine.step import GanStep
 
+# An interval where one of these is NaN or Inf diverged (a grad norm may overflow under fp16: the scaler skips it)
+DIVERGENCE_FIGURES = ("loss_d", "loss_g", "d_real", "d_fake")
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How the loop ended: the final state and its message, and what else the end must do."""
+
+    state: str  # finished | stopped | failed | diverged
+    message: str = ""
+    keep_weights: bool = False  # write the final checkpoint, samples and generator.pt
+    notice: str | None = None  # the kind of Notice that tells the user why (alarm, error)
+    error: BaseException | None = None  # raised once the end is reported
+
 
 class Trainer:
     """One training run. Use `train(prepared, sinks, control)` rather than this class directly."""
 
     def __init__(self, run: PreparedRun, sinks: tuple[Sink, ...], control: RunControl) -> None:
         self.run, self.config, self.control = run, run.config, control
-        self.device = run.device
+        self.device, self.info = run.device, run.source.info
         self.rundir = RunDir(run.path)
         self.writer = BackgroundSink(RunDirSink(self.rundir))  # fsync'd status and PNGs off the training thread
         self.events = FanOut(self.writer, *sinks)
-        self.info = run.source.info
+        self.heartbeat: Heartbeat | None = None  # started once the run has a status.json
         config = self.config
         self.gan = GanStep(config, run.generator, run.discriminator, self.device,
                            self.info.num_classes if run.arch.conditional else None)
@@ -67,18 +83,21 @@ class Trainer:
         # quality evaluations every config.eval_every steps and alarms on every log interval
         self.quality = QualityTracker(config, run.source, run.arch, self.device, self.events, run.path, self.step)
 
-    def _emit_notices(self) -> None:
-        for message in self.gan.take_notices():
-            self.events.handle(Notice("warning", message, self.step))
+    def run_to_end(self) -> str:
+        """Train to the last step or until something ends the run; returns the final state."""
+        try:
+            self._begin()
+            ending = self._loop()
+        except BaseException as error:  # every way out is reported; _finish raises it again
+            ending = self._ending_for(error)
+        return self._finish(ending)
 
-    # ---- the loop -----------------------------------------------------------------------------------------
-    def run_loop(self) -> str:
+    def _begin(self) -> None:
         run, config = self.run, self.config
-        total, per_epoch = run.total_steps, run.steps_per_epoch
         self.events.handle(RunStarted(
             config={**config.to_dict(), "data_info": dataclasses.asdict(self.info), "precision": self.gan.amp},
-            device=str(self.device),
-            device_name=device_name(self.device), step=self.step, total_steps=total, steps_per_epoch=per_epoch,
+            device=str(self.device), device_name=device_name(self.device), step=self.step,
+            total_steps=run.total_steps, steps_per_epoch=run.steps_per_epoch,
             params_g=count_parameters(self.gan.generator), params_d=count_parameters(self.gan.discriminator),
             resumed=run.checkpoint is not None))
         for warning in run.warnings:
@@ -86,15 +105,12 @@ class Trainer:
         self._emit_notices()
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
-        heartbeat = Heartbeat(self.rundir)
-        heartbeat.start()
-        try:
-            return self._loop(total)
-        finally:
-            heartbeat.stop()
+        self.heartbeat = Heartbeat(self.rundir)
+        self.heartbeat.start()
 
-    def _loop(self, total: int) -> str:
-        config, control, meter = self.config, self.control, self.meter
+    # ---- the loop -----------------------------------------------------------------------------------------
+    def _loop(self) -> Ending:
+        config, control, meter, total = self.config, self.control, self.meter, self.run.total_steps
         meter.restart()
         if self.step == 0:
             self.emit_samples()
@@ -112,7 +128,7 @@ class Trainer:
                     with meter.paused():
                         self._pause()
                 if control.stop_requested:
-                    return self._finish("stopped")
+                    return self._log() or Ending("stopped", "stopped by request", keep_weights=True)
                 real = from_unit_range(real, self.run.arch.output_range) if self.info.is_image else real
                 self.step += 1
                 self.batch_in_epoch += 1
@@ -120,13 +136,14 @@ class Trainer:
                 meter.add(self.gan.step(real, labels, measure_norms=is_log_step), real.shape[0])
                 if self.gan.notices:  # the compile fallback's warning, after the first step
                     self._emit_notices()
-                if is_log_step and not self.log():
-                    return "diverged"
+                if is_log_step and (diverged := self._log()):
+                    return diverged
                 if self.quality.due(self.step, total):
                     self.evaluate()
                 if self.step % config.checkpoint_every == 0 and self.step != total:
-                    if not meter.finite():  # never checkpoint diverged weights
-                        return "finished" if self.log() else "diverged"
+                    # never checkpoint diverged weights: a non-finite interval is reported now, and ends the run
+                    if not meter.finite() and (diverged := self._log()):
+                        return diverged
                     self.save_checkpoint()
                 if self.step % config.sample_every == 0 or control.take_snapshot_request():
                     self.emit_samples()
@@ -138,7 +155,7 @@ class Trainer:
                 self.epoch += 1
                 self.batch_in_epoch = 0
                 self.epoch_rng_state = self.data_rng.get_state()
-        return self._finish("finished")
+        return self._log() or Ending("finished", keep_weights=True)
 
     def _pause(self) -> None:
         self.events.handle(StateChanged("paused", self.step))
@@ -146,32 +163,19 @@ class Trainer:
         if not self.control.stop_requested:
             self.events.handle(StateChanged("running", self.step))
 
-    def _finish(self, state: str) -> str:
-        if self.meter.steps and not self.log():
-            return "diverged"
-        self.save_checkpoint()
-        if self.step % self.config.sample_every != 0 or state == "stopped":
-            self.emit_samples()
-        generator_path = self.run.path / "generator.pt"
-        try:
-            export_generator(self.gan.generator, generator_path)
-        except Exception as error:  # TorchScript cannot take every module; the checkpoint still has G
-            self.events.handle(Notice("warning", f"TorchScript export failed: {error}".splitlines()[0], self.step))
-            generator_path = None
-        message = "stopped by request" if state == "stopped" else ""
-        self.events.handle(RunEnded(state, self.step, self.epoch, message,
-                                    str(generator_path) if generator_path else None))
-        return state
-
-    def log(self) -> bool:
-        """Report the interval's means (the one device sync of the interval); False when they diverged."""
+    def _log(self) -> Ending | None:
+        """Report the interval so far (its one device sync), if it has steps; the Ending when it diverged."""
+        if not self.meter.steps:
+            return None
         metrics = self.meter.flush(self.step, self.epoch)
-        if not all(math.isfinite(v) for v in (metrics.loss_d, metrics.loss_g)):
-            self._diverged(metrics.loss_d, metrics.loss_g)
-            return False
+        if diverged := _first_non_finite(metrics):
+            name, value = diverged
+            message = (f"{name} became {value} in the interval ending at step {self.step}; {self._kept()}. "
+                       f"Try a lower --lr or another --loss")
+            return Ending("diverged", message, notice="alarm")
         self.events.handle(metrics)
         self.quality.observe_metrics(metrics)
-        return True
+        return None
 
     def evaluate(self) -> None:
         """One quality evaluation (eval.csv, alarms, best.pt on a new best), kept out of samples_per_s."""
@@ -180,15 +184,62 @@ class Trainer:
             if improved and self.meter.finite():  # never keep diverged weights as the best
                 self.save_checkpoint("best.pt")
 
-    def _diverged(self, loss_d: float, loss_g: float) -> None:
-        which = "loss_d" if not math.isfinite(loss_d) else "loss_g"
-        value = loss_d if which == "loss_d" else loss_g
-        kept = (f"last good checkpoint at step {self.last_checkpoint_step}" if self.last_checkpoint_step
-                else "no checkpoint was written")
-        message = (f"{which} became {value} in the interval ending at step {self.step}; {kept}. "
-                   f"Try a lower --lr or another --loss")
-        self.events.handle(Notice("alarm", message, self.step))
-        self.events.handle(RunEnded("diverged", self.step, self.epoch, message))
+    def _emit_notices(self) -> None:
+        for message in self.gan.take_notices():
+            self.events.handle(Notice("warning", message, self.step))
+
+    # ---- the one way out ------------------------------------------------------------------------------------
+    def _ending_for(self, error: BaseException) -> Ending:
+        """A failure ends the run as failed; an interrupt (a second Ctrl-C) as stopped, its step maybe half done."""
+        if isinstance(error, Exception):
+            return Ending("failed", _failure_message(error, self.step), notice="error", error=error)
+        return Ending("stopped", f"interrupted at step {self.step}; {self._kept()}", error=error)
+
+    def _kept(self) -> str:
+        step = self.last_checkpoint_step
+        return f"last good checkpoint at step {step}" if step else "no checkpoint was written"
+
+    def _finish(self, ending: Ending) -> str:
+        """End the run as `ending` says: final checkpoint, samples and generator.pt when the weights are worth
+        keeping, then the one RunEnded; the heartbeat stops and the sinks close whatever happens."""
+        try:
+            if ending.error is None:
+                try:
+                    self._report_end(ending)
+                except BaseException as error:  # the end itself failed (disk full writing last.pt, a Ctrl-C)
+                    ending = self._ending_for(error)
+            if ending.error is not None:
+                with contextlib.suppress(Exception):  # reporting may fail the same way; the raise below tells
+                    self._report_end(ending)
+        finally:
+            if self.heartbeat is not None:
+                self.heartbeat.stop()
+            with contextlib.suppress(Exception):  # errors were reported above; the files must still be complete
+                self.writer.close()
+        if ending.error is None:
+            return ending.state
+        if isinstance(ending.error, Exception):
+            raise TrainingFailed(ending.message) from ending.error
+        raise ending.error
+
+    def _report_end(self, ending: Ending) -> None:
+        generator_path = self._keep_final_weights(ending.state) if ending.keep_weights else None
+        if ending.notice:
+            self.events.handle(Notice(ending.notice, ending.message, self.step))
+        self.events.handle(RunEnded(ending.state, self.step, self.epoch, ending.message, generator_path))
+
+    def _keep_final_weights(self, state: str) -> str | None:
+        """The final checkpoint, the last samples and generator.pt; returns generator.pt's path if exported."""
+        self.save_checkpoint()
+        if self.step % self.config.sample_every != 0 or state == "stopped":
+            self.emit_samples()
+        generator_path = self.run.path / "generator.pt"
+        try:
+            export_generator(self.gan.generator, generator_path)
+        except Exception as error:  # TorchScript cannot take every module; the checkpoint still has G
+            self.events.handle(Notice("warning", f"TorchScript export failed: {error}".splitlines()[0], self.step))
+            return None
+        return str(generator_path)
 
     # ---- samples and checkpoints -------------------------------------------------------------------------
     def emit_samples(self) -> None:
@@ -225,25 +276,22 @@ class Trainer:
         self.last_checkpoint_step = self.step
 
 
+def _first_non_finite(metrics: MetricsLogged) -> tuple[str, float] | None:
+    for name in DIVERGENCE_FIGURES:
+        value = getattr(metrics, name)
+        if not math.isfinite(value):
+            return name, value
+    return None
+
+
 def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: RunControl | None = None) -> str:
-    """Train `run` to its end; returns the final state (finished, stopped, failed or diverged).
+    """Train `run` to its end; returns the final state (finished, stopped or diverged).
 
     A failure inside training (out of memory, a bad file found mid-epoch) ends the run as `failed` with
-    its message in status.json and events.jsonl; the last checkpoint stays intact.
+    its message in status.json and events.jsonl, and raises TrainingFailed; the last checkpoint stays intact.
     """
     control = control or RunControl(run.path)
-    trainer = Trainer(run, tuple(sinks), control)
-    try:
-        return trainer.run_loop()
-    except Exception as error:
-        message = _failure_message(error, trainer.step)
-        with contextlib.suppress(Exception):
-            trainer.events.handle(Notice("error", message, trainer.step))
-            trainer.events.handle(RunEnded("failed", trainer.step, trainer.epoch, message))
-        raise TrainingFailed(message) from error
-    finally:
-        with contextlib.suppress(Exception):  # errors were reported above; the files must still be complete
-            trainer.writer.close()
+    return Trainer(run, tuple(sinks), control).run_to_end()
 
 
 class TrainingFailed(Exception):
