@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gantui.engine.config import resolve_config
-from gantui.engine.interval import FIGURES, IntervalMeter
+from gantui.engine.interval import FIGURES, IntervalMeter, first_non_finite
 from gantui.engine.models import build_models
 from gantui.engine.prepare import prepare_run
 from gantui.engine.samples import from_unit_range
@@ -162,11 +162,15 @@ def test_the_meter_clock_counts_training_time_only():
     assert meter.flush(4, 0).samples_per_s == pytest.approx(2.0)
 
 
-def test_the_meter_tells_a_non_finite_interval():
+def test_the_meter_tells_a_non_finite_interval_and_which_figure_diverged():
     meter = IntervalMeter(CPU, log_every=5, total_steps=5, count_skipped=False)
+    meter.add(result_of(loss_d=1.0, grad_norm_g=float("inf")), 1)  # fp16 gradients may overflow: no divergence
+    assert not meter.finite()
+    assert first_non_finite(meter.flush(1, 0)) is None
     meter.add(result_of(loss_d=1.0), 1)
     assert meter.finite()
-    meter.add(result_of(d_fake=float("nan")), 1)
+    meter.add(result_of(d_fake=float("nan"), loss_g=float("inf")), 1)
     assert not meter.finite()
-    meter.flush(2, 0)
-    assert meter.finite()
+    assert first_non_finite(meter.flush(3, 0)) == ("loss_g", float("inf"))  # losses first, then D's outputs
+    meter.add(result_of(d_real=float("-inf")), 1)
+    assert first_non_finite(meter.flush(4, 0)) == ("d_real", float("-inf"))

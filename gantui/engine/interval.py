@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterator
 
@@ -18,6 +19,8 @@ from gantui.engine.events import MetricsLogged
 from gantui.engine.step import StepResult
 
 FIGURES = tuple(field.name for field in dataclasses.fields(StepResult))  # the order of IntervalMeter.sums
+# An interval where one of these is NaN or Inf diverged (a grad norm may overflow under fp16: the scaler skips it)
+DIVERGENCE_FIGURES = ("loss_d", "loss_g", "d_real", "d_fake")
 
 
 class IntervalMeter:
@@ -31,7 +34,7 @@ class IntervalMeter:
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.device, self.log_every, self.total_steps, self.clock = device, log_every, total_steps, clock
         self.count_skipped = count_skipped  # fp16: report how many steps the GradScaler skipped
-        self.elapsed = 0.0  # seconds of training since the run began (across resumes), up to the last flush
+        self.elapsed = 0.0  # seconds of training since the run began, across resumes: to the last flush and evaluation
         self.sums = torch.zeros(len(FIGURES), device=device)
         self.steps = self.samples = 0
         self._seconds = 0.0  # this interval's training time before its clock last stopped
@@ -79,13 +82,12 @@ class IntervalMeter:
     @contextlib.contextmanager
     def set_aside(self) -> Iterator[None]:
         """Work that is part of the run but not of its steps: in the run's time, not in samples_per_s."""
-        self._stop_clock()
         start = self.clock()
         try:
-            yield
+            with self.paused():
+                yield
         finally:
-            self._since = self.clock()
-            self.elapsed += self._since - start
+            self.elapsed += self.clock() - start
 
     # ---- the interval's one sync -----------------------------------------------------------------------
     def flush(self, step: int, epoch: int) -> MetricsLogged:
@@ -103,3 +105,12 @@ class IntervalMeter:
             samples_per_s=samples / seconds if seconds > 0 else 0.0, mem_allocated=allocated,
             mem_reserved=reserved, mem_peak=peak, rss=rss, total_steps=self.total_steps,
             skipped_steps=round(sums["skipped"]) if self.count_skipped else None)
+
+
+def first_non_finite(metrics: MetricsLogged) -> tuple[str, float] | None:
+    """The first of DIVERGENCE_FIGURES that is NaN or Inf in `metrics`, with its value; None when all are finite."""
+    for name in DIVERGENCE_FIGURES:
+        value = getattr(metrics, name)
+        if not math.isfinite(value):
+            return name, value
+    return None

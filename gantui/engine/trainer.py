@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,6 @@ from gantui.engine.errors import UserError
 from gantui.engine.events import (
     CheckpointSaved,
     FanOut,
-    MetricsLogged,
     Notice,
     RunEnded,
     RunStarted,
@@ -33,16 +31,13 @@ from gantui.engine.events import (
     StateChanged,
 )
 from gantui.engine.export import export_generator
-from gantui.engine.interval import IntervalMeter
+from gantui.engine.interval import IntervalMeter, first_non_finite
 from gantui.engine.models import count_parameters
 from gantui.engine.prepare import PreparedRun
 from gantui.engine.quality.tracker import QualityTracker
 from gantui.engine.rundir import Heartbeat, RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, image_grid
 from gantui.engine.step import GanStep
-
-# An interval where one of these is NaN or Inf diverged (a grad norm may overflow under fp16: the scaler skips it)
-DIVERGENCE_FIGURES = ("loss_d", "loss_g", "d_real", "d_fake")
 
 
 @dataclass(frozen=True)
@@ -168,7 +163,7 @@ class Trainer:
         if not self.meter.steps:
             return None
         metrics = self.meter.flush(self.step, self.epoch)
-        if diverged := _first_non_finite(metrics):
+        if diverged := first_non_finite(metrics):
             name, value = diverged
             message = (f"{name} became {value} in the interval ending at step {self.step}; {self._kept()}. "
                        f"Try a lower --lr or another --loss")
@@ -274,14 +269,6 @@ class Trainer:
         self.epoch_rng_state = restore_rng_state(state["rng"], self.device, data=self.data_rng,
                                                  noise=self.gan.noise_rng)
         self.last_checkpoint_step = self.step
-
-
-def _first_non_finite(metrics: MetricsLogged) -> tuple[str, float] | None:
-    for name in DIVERGENCE_FIGURES:
-        value = getattr(metrics, name)
-        if not math.isfinite(value):
-            return name, value
-    return None
 
 
 def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: RunControl | None = None) -> str:
