@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -40,7 +39,7 @@ from gantui.engine.samples import from_unit_range, image_grid
 from gantui.engine.step import GanStep
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Ending:
     """How the loop ended: the final state and its message, and what else the end must do."""
 
@@ -276,6 +275,7 @@ def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: 
 
     A failure inside training (out of memory, a bad file found mid-epoch) ends the run as `failed` with
     its message in status.json and events.jsonl, and raises TrainingFailed; the last checkpoint stays intact.
+    A KeyboardInterrupt ends it as `stopped` (no checkpoint of the half-done step) and is raised again.
     """
     control = control or RunControl(run.path)
     return Trainer(run, tuple(sinks), control).run_to_end()
