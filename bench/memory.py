@@ -59,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         trainer = Trainer(run, (), RunControl())
         try:
             for _ in range(args.steps):
-                trainer.train_step(real, labels, measure_norms=False).tolist()
+                trainer.gan.train_step(real, labels, measure_norms=False).loss_d.item()  # each step completes
         finally:
             trainer.writer.close()
         result = {"arch": args.arch, "device": args.device, "batch_size": args.batch_size,
                   "parameters": count_parameters(generator) + count_parameters(discriminator),
-                  "peak_rss_growth": peak_rss() - rss_before, "precision": trainer.amp}
+                  "peak_rss_growth": peak_rss() - rss_before, "precision": trainer.gan.amp}
         if device.type == "cuda":
             result["gpu_peak_growth"] = torch.cuda.max_memory_allocated(device) - gpu_before
     print(json.dumps(result))

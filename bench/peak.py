@@ -1,4 +1,4 @@
-"""Figure 4, fraction of peak: FLOP/s of gantui's training step (Trainer.train_step, FLOPs counted by
+"""Figure 4, fraction of peak: FLOP/s of gantui's training step (GanStep.train_step, FLOPs counted by
 torch.utils.flop_counter.FlopCounterMode on one step: matmuls and convolutions, forward and backward) against
 the best FLOP/s of a large square matmul (and of a large convolution) in the same dtype on the same device.
 
@@ -109,25 +109,27 @@ def measure(arch: str, device: torch.device, seconds: float, root: Path) -> dict
         real, labels = next(iter(batches))
         if trainer.info.is_image:
             real = from_unit_range(real, trainer.run.arch.output_range)
-        trainer.train_step(real, labels, measure_norms=False)  # warm-up (allocator, cuDNN's search)
+        gan, meter = trainer.gan, trainer.meter
+        gan.train_step(real, labels, measure_norms=False)  # warm-up (allocator, cuDNN's search)
         with FlopCounterMode(display=False) as counter:
-            trainer.train_step(real, labels, measure_norms=False)
+            gan.train_step(real, labels, measure_norms=False)
         flops = counter.get_total_flops()
         synchronize(device)
         start = time.perf_counter()
-        trainer.train_step(real, labels, measure_norms=False).tolist()
+        gan.train_step(real, labels, measure_norms=False)
+        synchronize(device)
         once = time.perf_counter() - start
         steps = max(2, min(500, int(seconds / max(once, 1e-6))))
         start = time.perf_counter()
-        total = torch.zeros(7, device=device)
+        meter.restart()
         for _ in range(steps):
-            total += trainer.train_step(real, labels, measure_norms=False)
-        total.tolist()  # the one sync
+            meter.add(gan.train_step(real, labels, measure_norms=False), batch)
+        meter.flush(steps, 0)  # the one sync, as the trainer's log interval
         per_step = (time.perf_counter() - start) / steps
     finally:
         trainer.writer.close()
     return {"arch": arch, "batch": batch, "flops_per_step": flops, "seconds_per_step": per_step,
-            "flops_per_s": flops / per_step, "precision": trainer.amp, "steps_timed": steps}
+            "flops_per_s": flops / per_step, "precision": trainer.gan.amp, "steps_timed": steps}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
-"""Figure 2's in-process check: gantui's `Trainer.train_step` against the step of bench/bare_loop.py (the
-pytorch/examples body: two D backward passes, five `.item()`, a printed line), on copies of the same networks
-and the same batch, alternating blocks of steps in one process so that drift on a shared machine hits both.
+"""Figure 2's in-process check: gantui's step (`GanStep.train_step`, summed by the trainer's `IntervalMeter`)
+against the step of bench/bare_loop.py (the pytorch/examples body: two D backward passes, five `.item()`, a
+printed line), on copies of the same networks and the same batch, alternating blocks of steps in one process
+so that drift on a shared machine hits both.
 
     python -m bench.step_ab --arch dcgan28 [--device cpu] [--blocks 6] [--seconds 1]
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             real, labels = next(iter(trainer.run.source.epoch(batch, device, torch.Generator().manual_seed(0))))
             real = from_unit_range(real, trainer.run.arch.output_range)
             config = trainer.config
-            netG, netD = copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator)
+            netG, netD = copy.deepcopy(trainer.gan.generator), copy.deepcopy(trainer.gan.discriminator)
             optimizerD = torch.optim.Adam(netD.parameters(), lr=config.lr, betas=config.betas)
             optimizerG = torch.optim.Adam(netG.parameters(), lr=config.lr, betas=config.betas)
             criterion = nn.BCEWithLogitsLoss()
@@ -68,11 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Loss_D: {(errD_real + errD_fake).item():.4f} Loss_G: {errG.item():.4f} "
                       f"D(x): {D_x:.4f} D(G(z)): {D_G_z1:.4f} / {D_G_z2:.4f}", file=log)
 
-            accumulated = torch.zeros(7, device=device)
-
             def ours() -> None:
-                nonlocal accumulated
-                accumulated += trainer.train_step(real, labels, measure_norms=False)
+                trainer.meter.add(trainer.gan.train_step(real, labels, measure_norms=False), batch)
 
             for step in (bare, ours, bare, ours):  # warm-up
                 step()
@@ -89,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     for _ in range(steps):
                         step()
                     if name == "gantui":
-                        accumulated.tolist()  # gantui's one sync per interval
+                        trainer.meter.flush(steps, 0)  # gantui's one sync per interval
                     synchronize(device)
                     totals[name] += time.perf_counter() - start
         finally:

@@ -132,13 +132,16 @@ def test_discriminator_sees_real_and_fake_in_one_pass_only_without_batchnorm(tmp
                                               runs_dir=str(tmp_path / folder)))
         trainer = Trainer(prepared, (), RunControl())
         try:
-            assert trainer.joint_d is joint  # BatchNorm mixes the samples of a batch: never joined
-            trainer.joint_d = joint_d
+            gan = trainer.gan
+            assert gan.joint_d is joint  # BatchNorm mixes the samples of a batch: never joined
+            gan.joint_d = joint_d
             real, labels = next(iter(prepared.source.epoch(8, torch.device("cpu"), torch.Generator().manual_seed(0))))
             real = from_unit_range(real, prepared.arch.output_range)
-            values = trainer.train_step(real, labels, measure_norms=True)
-            assert all(p.requires_grad for p in trainer.discriminator.parameters())  # unfrozen after the G phase
-            return values, [p.detach().clone() for p in trainer.generator.parameters()]
+            result = gan.train_step(real, labels, measure_norms=True)
+            values = torch.stack([result.loss_d, result.loss_g, result.d_real, result.d_fake, result.grad_norm_d,
+                                  result.grad_norm_g, result.skipped])
+            assert all(p.requires_grad for p in gan.discriminator.parameters())  # unfrozen after the G phase
+            return values, [p.detach().clone() for p in gan.generator.parameters()]
         finally:
             trainer.writer.close()
 

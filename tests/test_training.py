@@ -1,8 +1,11 @@
 """Short real trainings of every reference pairing, exact resume, export, and the run folder they leave."""
 
+import dataclasses
+import itertools
 import json
 import subprocess
 import sys
+import threading
 
 import h5py
 import numpy as np
@@ -11,9 +14,11 @@ import torch
 from PIL import Image
 
 from gantui.engine.config import resolve_config
+from gantui.engine.interval import FIGURES
 from gantui.engine.prepare import prepare_resume, prepare_run
 from gantui.engine.run.tails import load_metrics
-from gantui.engine.trainer import train
+from gantui.engine.step import GanStep
+from gantui.engine.trainer import TrainingFailed, train
 
 
 @pytest.fixture(scope="module")
@@ -117,17 +122,33 @@ def test_torchscript_generator_loads_without_gantui(tmp_path):
     assert result.stdout.strip() == "(3, 1, 28, 28)"
 
 
+def spoil_steps_after(monkeypatch, good_steps: int, spoil) -> None:
+    """Every step after the first `good_steps` returns `spoil(result)`, or raises what spoil raises."""
+    real_step, count = GanStep.train_step, itertools.count(1)
+
+    def spoiled(self, real, labels, measure_norms):
+        result = real_step(self, real, labels, measure_norms)
+        return result if next(count) <= good_steps else spoil(result)
+
+    monkeypatch.setattr(GanStep, "train_step", spoiled)
+
+
+def nan_in(*names: str):
+    """A spoil that makes the figures `names` (all of them when none are given) NaN."""
+    return lambda result: dataclasses.replace(
+        result, **{name: getattr(result, name) * float("nan") for name in names or FIGURES})
+
+
+def raising(error: BaseException):
+    def spoil(result):
+        raise error
+
+    return spoil
+
+
 def test_nan_loss_ends_the_run_as_diverged_with_checkpoint_intact(tmp_path, monkeypatch):
-    from gantui.engine import trainer as trainer_module
-
     prepared = prepare_run(small_mnist(tmp_path, steps=30, checkpoint_every=10, log_every=5))
-    real_step = trainer_module.Trainer.train_step
-
-    def poisoned(self, real, labels, measure_norms):
-        values = real_step(self, real, labels, measure_norms)
-        return values * float("nan") if self.step > 12 else values
-
-    monkeypatch.setattr(trainer_module.Trainer, "train_step", poisoned)
+    spoil_steps_after(monkeypatch, 12, nan_in())
     assert train(prepared) == "diverged"
     status = json.loads((prepared.path / "status.json").read_text())
     assert status["state"] == "diverged" and "step 15" in status["message"]
@@ -152,3 +173,107 @@ def test_stop_request_ends_with_a_final_checkpoint(tmp_path):
     status = json.loads((prepared.path / "status.json").read_text())
     assert status["state"] == "stopped" and 5 <= status["step"] < 1000
     assert torch.load(prepared.path / "checkpoints" / "last.pt", weights_only=True)["step"] == status["step"]
+
+
+# ---- every way out of the loop ends the run once --------------------------------------------------------
+def small_mlp(tmp_path, **options):
+    values = {"steps": 20, "log_every": 10, "checkpoint_every": 4, "sample_every": 10, "device": "cpu",
+              "batch_size": 8, "seed": 5, "runs_dir": str(tmp_path), **options}
+    return prepare_run(resolve_config("mnist", "mlp", **values))
+
+
+def ended(run_path, state, threads_before):
+    """The run ended once, as `state`: one `end` event, the last; status.json final; its threads gone."""
+    events = [json.loads(line) for line in (run_path / "events.jsonl").read_text().splitlines()]
+    ends = [event for event in events if event["event"] == "end"]
+    assert len(ends) == 1 and events[-1] == ends[0] and ends[0]["state"] == state
+    status = json.loads((run_path / "status.json").read_text())
+    assert status["state"] == state and status["message"] == ends[0]["message"] and "ended" in status
+    left = {thread.name for thread in set(threading.enumerate()) - threads_before}
+    assert not left & {"gantui-heartbeat", "gantui-writer"}  # the heartbeat stopped and the sinks closed
+    return status, events
+
+
+def last_checkpoint_step(run_path):
+    path = run_path / "checkpoints" / "last.pt"
+    if not path.exists():
+        return None
+    state = torch.load(path, weights_only=True)
+    assert all(torch.isfinite(t).all() for t in state["generator"].values() if t.is_floating_point())
+    return state["step"]
+
+
+@pytest.mark.parametrize(("figure", "good_steps", "end_step", "kept"), [
+    ("loss_g", 1, 4, "no checkpoint was written"),
+    ("loss_d", 5, 8, "last good checkpoint at step 4"),
+    ("d_fake", 5, 8, "last good checkpoint at step 4"),  # finite losses: this one used to end as finished, silently
+])
+def test_a_non_finite_interval_before_a_checkpoint_ends_the_run_as_diverged(tmp_path, monkeypatch, figure,
+                                                                            good_steps, end_step, kept):
+    prepared = small_mlp(tmp_path)  # logs at step 10 only: the checkpoints at 4 and 8 find the NaN first
+    spoil_steps_after(monkeypatch, good_steps, nan_in(figure))
+    threads = set(threading.enumerate())
+    assert train(prepared) == "diverged"
+    status, events = ended(prepared.path, "diverged", threads)
+    message = (f"{figure} became nan in the interval ending at step {end_step}; {kept}. "
+               f"Try a lower --lr or another --loss")
+    assert status["message"] == message and status["step"] == end_step
+    assert events[-2] == {**events[-2], "event": "alarm", "message": message}
+    assert last_checkpoint_step(prepared.path) == (4 if end_step == 8 else None)  # never overwritten with NaN
+    assert not (prepared.path / "generator.pt").exists()
+
+
+def test_a_stop_mid_run_ends_once_with_a_final_checkpoint(tmp_path):
+    from gantui.engine.control import RunControl
+    from gantui.engine.events import MetricsLogged
+
+    prepared = small_mlp(tmp_path, steps=1000)
+    control = RunControl(prepared.path)
+    stop_at_first_log = type("Stop", (), {"handle": lambda self, e: isinstance(e, MetricsLogged) and control.stop()})
+    threads = set(threading.enumerate())
+    assert train(prepared, [stop_at_first_log()], control) == "stopped"
+    status, _ = ended(prepared.path, "stopped", threads)
+    assert status["message"] == "stopped by request" and status["step"] == 10
+    assert last_checkpoint_step(prepared.path) == 10 and (prepared.path / "generator.pt").is_file()
+
+
+def test_a_failure_mid_run_ends_as_failed_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    prepared = small_mlp(tmp_path)
+    spoil_steps_after(monkeypatch, 6, raising(RuntimeError("the device fell over\nsecond line")))
+    threads = set(threading.enumerate())
+    with pytest.raises(TrainingFailed, match=r"^RuntimeError at step 7: the device fell over$"):
+        train(prepared)
+    status, events = ended(prepared.path, "failed", threads)
+    assert status["message"] == "RuntimeError at step 7: the device fell over"
+    assert events[-2]["event"] == "error" and events[-2]["message"] == status["message"]
+    assert last_checkpoint_step(prepared.path) == 4
+
+
+def test_an_interrupt_ends_as_stopped_without_checkpointing_a_half_done_step(tmp_path, monkeypatch):
+    prepared = small_mlp(tmp_path)
+    spoil_steps_after(monkeypatch, 6, raising(KeyboardInterrupt()))
+    threads = set(threading.enumerate())
+    with pytest.raises(KeyboardInterrupt):
+        train(prepared)
+    status, _ = ended(prepared.path, "stopped", threads)
+    assert status["message"] == "interrupted at step 7; last good checkpoint at step 4"
+    assert last_checkpoint_step(prepared.path) == 4 and not (prepared.path / "generator.pt").exists()
+
+
+def test_a_failure_while_finishing_ends_the_run_as_failed(tmp_path, monkeypatch):
+    from gantui.engine import trainer as trainer_module
+
+    real_save = trainer_module.save_checkpoint
+
+    def disk_full_at_the_end(path, state):
+        if state["step"] == 20:
+            raise OSError(28, "No space left on device", str(path))
+        real_save(path, state)
+
+    monkeypatch.setattr(trainer_module, "save_checkpoint", disk_full_at_the_end)
+    prepared = small_mlp(tmp_path)
+    threads = set(threading.enumerate())
+    with pytest.raises(TrainingFailed, match="^disk full at step 20 writing .*last.pt$"):
+        train(prepared)
+    ended(prepared.path, "failed", threads)
+    assert last_checkpoint_step(prepared.path) == 16

@@ -39,6 +39,7 @@ class PreparedRun:
     device: torch.device
     checkpoint: dict[str, Any] | None = None  # set when resuming
     lock: RunLock | None = None  # this process's right to write the folder, released when training ends
+    resumed: bool = False  # continues a folder's run: from `checkpoint`, or from step 0 when it had none yet
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -82,19 +83,22 @@ def prepare_run(config: TrainConfig, run_path: Path | None = None) -> PreparedRu
 
 def prepare_resume(run_path: Path, steps: int | None = None, epochs: int | None = None,
                    device: str | None = None) -> PreparedRun:
-    """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length."""
+    """Rebuild a run from its config.json and checkpoints/last.pt, optionally with a new length.
+
+    A run killed before its first checkpoint starts again from step 0 in the same folder (its rows are dropped)."""
     run_path = Path(run_path)
     config = override(read_config(RunLayout(run_path).config), steps=steps, epochs=epochs, device=device)
     lock = RunLock(run_path).acquire()  # before anything is read for writing: one writer per folder
     try:
         where = RunLayout(run_path).last_checkpoint
-        checkpoint = load_checkpoint(where)
+        checkpoint = load_checkpoint(where) if where.exists() else None
         source, arch, generator, discriminator, torch_device = build_parts(config)
-        load_weights(generator, checkpoint["generator"], "generator", where)  # refused here, before any write
-        load_weights(discriminator, checkpoint["discriminator"], "discriminator", where)
+        if checkpoint is not None:  # refused here, before anything is written, when the weights do not fit
+            load_weights(generator, checkpoint["generator"], "generator", where)
+            load_weights(discriminator, checkpoint["discriminator"], "discriminator", where)
         prepared = PreparedRun(config, run_path, source, arch, generator, discriminator, torch_device, checkpoint,
-                               lock=lock)
-        if checkpoint["step"] >= prepared.total_steps:
+                               lock=lock, resumed=True)
+        if checkpoint is not None and checkpoint["step"] >= prepared.total_steps:
             raise UserError(f"{run_path.name} already reached step {checkpoint['step']}; "
                             f"ask for more with --steps N or --epochs N")
     except BaseException:
