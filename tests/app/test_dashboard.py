@@ -121,10 +121,15 @@ async def test_a_million_points_are_rasterised_to_the_pane(runs_dir: Path, image
         assert plot.cells_drawn > 0 and plot._chart.ylim[1] < 1.0
 
 
-async def test_keys_are_handled_while_a_run_trains_in_process(runs_dir: Path, wait_until, press) -> None:
-    config = resolve_config("mnist", "mlp", steps=100_000, log_every=5, sample_every=50,
+def _training_app(runs_dir: Path, dataset: str, arch: str, sample_every: int) -> tuple[GanApp, object]:
+    """An app that trains in its own process (thread mode), and a long run's configuration for it."""
+    config = resolve_config(dataset, arch, steps=1_000_000, log_every=5, sample_every=sample_every,
                             runs_dir=str(runs_dir), device="cpu")
-    app = GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.1, probe_host=False)
+    return GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.1, probe_host=False), config
+
+
+async def test_keys_are_handled_while_a_run_trains_in_process(runs_dir: Path, wait_until, press) -> None:
+    app, config = _training_app(runs_dir, "mnist", "mlp", sample_every=50)
     async with app.run_test(size=(120, 40)) as pilot:
         handle = app.start_run(config)
         screen = await _ready(pilot, wait_until)
@@ -147,9 +152,7 @@ async def test_keys_are_handled_while_a_run_trains_in_process(runs_dir: Path, wa
 
 
 async def test_p_pauses_and_resumes_a_live_run(runs_dir: Path, wait_until, press) -> None:
-    config = resolve_config("pattern1010", "pattern-mlp", steps=1_000_000, log_every=5, sample_every=1000,
-                            runs_dir=str(runs_dir), device="cpu")
-    app = GanApp([runs_dir], graphics="ascii", train_mode="thread", poll_interval=0.1, probe_host=False)
+    app, config = _training_app(runs_dir, "pattern1010", "pattern-mlp", sample_every=1000)
     async with app.run_test(size=(120, 40)) as pilot:
         handle = app.start_run(config)
         screen = await _ready(pilot, wait_until)
