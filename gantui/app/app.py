@@ -25,6 +25,7 @@ from gantui.app.graphics import resolve_graphics
 from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_resume_process, start_thread_run
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
+from gantui.engine.config import SETTINGS
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -58,7 +59,7 @@ class GanApp(App):
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
-        self.runs_dirs = [Path(p) for p in (runs_dirs or [Path("runs")])]
+        self.runs_dirs = [Path(p) for p in (runs_dirs or [SETTINGS["runs_dir"].default])]
         self.watch = Path(watch) if watch else None
         self.graphics = resolve_graphics(graphics)
         self.train_mode = train_mode

@@ -149,7 +149,9 @@ def one_line(text: str) -> str:
 
 def runs_dirs(values: list[str] | None) -> list[Path]:
     """The runs folders given (default ./runs); UserError for one that is not a folder (a missing one is empty)."""
-    folders = [Path(v).expanduser() for v in values] if values else [Path("runs")]
+    from gantui.engine.config import SETTINGS
+
+    folders = [Path(v).expanduser() for v in values or [SETTINGS["runs_dir"].default]]
     for folder in folders:
         if folder.exists() and not folder.is_dir():
             raise UserError(f"--runs-dir {folder} is a file, not a folder of runs")
