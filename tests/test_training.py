@@ -277,3 +277,26 @@ def test_a_failure_while_finishing_ends_the_run_as_failed(tmp_path, monkeypatch)
         train(prepared)
     ended(prepared.path, "failed", threads)
     assert last_checkpoint_step(prepared.path) == 16
+
+
+def test_weights_that_turn_non_finite_are_never_checkpointed(tmp_path, monkeypatch):
+    """The tester's SGD lr 2 run: the interval's losses were still finite, the generator already NaN."""
+    prepared = small_mlp(tmp_path, steps=40, checkpoint_every=10, log_every=10)
+    original = GanStep.step
+
+    def step_then_spoil(self, real, labels, measure_norms):
+        result = original(self, real, labels, measure_norms)
+        if step_then_spoil.calls == 19:  # step 20: its losses are computed, then its update spoils G
+            next(self.generator.parameters()).data.fill_(float("nan"))
+        step_then_spoil.calls += 1
+        return result
+
+    step_then_spoil.calls = 0
+    monkeypatch.setattr(GanStep, "step", step_then_spoil)
+    threads = set(threading.enumerate())
+    assert train(prepared) == "diverged"
+    status, _ = ended(prepared.path, "diverged", threads)
+    assert "weights" in status["message"] and "last good checkpoint at step 10" in status["message"]
+    assert last_checkpoint_step(prepared.path) == 10
+    state = torch.load(prepared.path / "checkpoints" / "last.pt", weights_only=True)
+    assert all(torch.isfinite(t).all() for t in state["generator"].values() if t.is_floating_point())

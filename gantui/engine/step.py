@@ -170,6 +170,12 @@ class GanStep:
         return output
 
     # ---- the checkpoint's share ------------------------------------------------------------------------
+    def weights_finite(self) -> bool:
+        """Every weight of G and D is a finite number (one device sync: asked only before keeping weights)."""
+        modules = (self.generator, self.discriminator)
+        flags = [torch.isfinite(p).all() for module in modules for p in module.parameters()]
+        return bool(torch.stack(flags).all()) if flags else True
+
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),

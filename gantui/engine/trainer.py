@@ -125,7 +125,8 @@ class Trainer:
                     with meter.paused():
                         self._pause()
                 if control.stop_requested:
-                    return self._log() or Ending(RunState.STOPPED, "stopped by request", keep_weights=True)
+                    return self._log() or self._unkeepable() or Ending(RunState.STOPPED, "stopped by request",
+                                                                       keep_weights=True)
                 real = from_unit_range(real, self.run.arch.output_range) if self.info.is_image else real
                 self.step += 1
                 self.batch_in_epoch += 1
@@ -141,6 +142,8 @@ class Trainer:
                     # never checkpoint diverged weights: a non-finite interval is reported now, and ends the run
                     if not meter.finite() and (diverged := self._log()):
                         return diverged
+                    if diverged := self._unkeepable():
+                        return diverged
                     self.save_checkpoint()
                 if self.step % config.sample_every == 0 or control.take_snapshot_request():
                     self.emit_samples()
@@ -152,7 +155,15 @@ class Trainer:
                 self.epoch += 1
                 self.batch_in_epoch = 0
                 self.epoch_rng_state = self.data_rng.get_state()
-        return self._log() or Ending(RunState.FINISHED, keep_weights=True)
+        return self._log() or self._unkeepable() or Ending(RunState.FINISHED, keep_weights=True)
+
+    def _unkeepable(self) -> Ending | None:
+        """The diverged Ending when a weight of G or D is no longer a finite number (so it is never kept)."""
+        if self.gan.weights_finite():
+            return None
+        message = (f"the networks' weights became non-finite by step {self.step}; {self._kept()}. "
+                   f"Try a lower --lr or another --loss")
+        return Ending(RunState.DIVERGED, message, notice="alarm")
 
     def _pause(self) -> None:
         self.events.handle(StateChanged(RunState.PAUSED, self.step))
@@ -178,7 +189,7 @@ class Trainer:
         """One quality evaluation (eval.csv, alarms, best.pt on a new best), kept out of samples_per_s."""
         with self.meter.set_aside():
             improved = self.quality.evaluate(self.gan.generator, self.step, self.meter.now())
-            if improved and self.meter.finite():  # never keep diverged weights as the best
+            if improved and self.meter.finite() and self.gan.weights_finite():  # never keep diverged weights
                 self.save_checkpoint(best=True)
 
     def _emit_notices(self) -> None:
