@@ -36,13 +36,21 @@ def output_file(path: Path, flag: str = "--out") -> Path:
     return path
 
 
+DISK_REASONS = {
+    errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a file stands where a folder should be", errno.EEXIST: "a file stands where a folder should be",
+}
+
+
+def disk_reason(error: OSError) -> str:
+    """Why a write failed, in words: disk full and read-only said as such."""
+    return DISK_REASONS.get(error.errno, error.strerror or str(error))
+
+
 def disk_problem(error: OSError, path: Path) -> str:
-    """One sentence for a failed write: disk full and read-only said as such."""
-    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
-               errno.EPERM: "permission denied", errno.ENOTDIR: "a file stands where a folder should be",
-               errno.EEXIST: "a file stands where a folder should be"}
-    return f"cannot write {path}: {reasons.get(error.errno, error.strerror or str(error))}"
+    """One sentence for a failed write."""
+    return f"cannot write {path}: {disk_reason(error)}"
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 from typing import Any
 
 import torch
 
+from gantui.engine.atomic import DISK_REASONS, disk_reason
 from gantui.engine.background import BackgroundSink
 from gantui.engine.checkpoint import restore_rng_state, rng_state, save_checkpoint
 from gantui.engine.control import RunControl
@@ -308,7 +310,8 @@ def _failure_message(error: Exception, step: int) -> str:
         return f"out of memory at step {step}: try a smaller --batch-size or --amp bf16"
     if isinstance(error, UserError):
         return str(error)
-    if isinstance(error, OSError) and error.errno == 28:
-        return f"disk full at step {step} writing {getattr(error, 'filename', '') or 'the run folder'}"
+    if isinstance(error, OSError) and error.errno in DISK_REASONS:
+        reason = "disk full" if error.errno == errno.ENOSPC else disk_reason(error)
+        return f"{reason} at step {step} writing {getattr(error, 'filename', '') or 'the run folder'}"
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""
     return f"{type(error).__name__} at step {step}: {first}"

@@ -34,19 +34,18 @@ class RunLock:
         host = status.get("host")
         if host not in (None, socket.gethostname()) and effective_state(status) in LIVE_STATES:
             raise UserError(f"{layout.path.name} is live on {host} (pid {status.get('pid')}); stop it there first")
-        handle = open(layout.lock, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the run's life
+        layout.lock.touch()
+        # Held open read-only: a lock needs no write access, and an open writer would keep the disk from being
+        # remounted read-only (or unmounted) under a run.
+        handle = open(layout.lock, encoding="utf-8")  # noqa: SIM115 - held open for the run's life
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
             raise UserError(f"{layout.path.name} is being trained by {holder}; stop it first (or watch it)") \
                 from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
-        handle.flush()
+        layout.lock.write_text(f"pid {os.getpid()} on {socket.gethostname()}\n", encoding="utf-8")
         self._handle = handle
         for leftover in layout.temporaries():
             with contextlib.suppress(OSError):

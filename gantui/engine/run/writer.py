@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -59,7 +60,14 @@ class RunDir:
         with self._lock:
             self._status.update(fields)
             self._status["heartbeat"] = time.time()
-            write_json_atomic(self.layout.status, self._status)
+            try:
+                write_json_atomic(self.layout.status, self._status)
+            except OSError as error:
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                # A full disk has no room for a second copy: rewrite the file in place (truncating it frees
+                # its blocks first), so a failing run can still say why. Readers skip a torn status.json.
+                self.layout.status.write_text(json.dumps(self._status, indent=2) + "\n", encoding="utf-8")
 
     def heartbeat(self) -> None:
         self.update_status()
