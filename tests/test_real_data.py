@@ -10,10 +10,14 @@ import re
 import zipfile
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
 from gantui.engine.data import load_dataset, validate_data_path
+from gantui.engine.data.hdf5 import load_hdf5
+from gantui.engine.data.stream_source import StreamSource
+from gantui.engine.data.tensor_source import TensorSource
 from gantui.engine.errors import UserError
 
 ROWS = 200
@@ -191,3 +195,136 @@ def test_idx_broken_files_are_one_sentence(tmp_path, images, match):
     folder = write_idx_pair(tmp_path, images(data), idx_bytes(np.zeros(4)))
     message = refused("mnist", folder, match)
     assert "train-images-idx3-ubyte" in message
+
+
+# --- HDF5: uint16 and float pictures, groups of several sizes -------------------------------------------
+
+
+def rgb_pictures(count: int = 6, height: int = 5, width: int = 7) -> np.ndarray:
+    """uint8 (N, H, W, 3) with values spread over 0-255."""
+    return (np.arange(count * height * width * 3).reshape(count, height, width, 3) * 37 % 256).astype(np.uint8)
+
+
+def write_h5(path: Path, **datasets: np.ndarray) -> Path:
+    with h5py.File(path, "w") as handle:
+        for key, data in datasets.items():
+            handle[key] = data
+    return path
+
+
+def both_paths(path: Path | str, image_size: int | None = None) -> list:
+    """The in-memory source and the streaming one of the same file (the streaming one reads in this process)."""
+    in_memory = load_hdf5(str(path), image_size, False)
+    streamed = load_hdf5(str(path), image_size, False, in_memory_bytes=0)
+    streamed.num_workers = 0
+    assert isinstance(in_memory, TensorSource) and isinstance(streamed, StreamSource)
+    return [in_memory, streamed]
+
+
+def all_samples(source) -> np.ndarray:
+    """Every picture of a source as uint8 (N, C, H, W), in file order."""
+    if isinstance(source, TensorSource):
+        return source.samples.numpy()
+    return np.stack([source.dataset[index][0].numpy() for index in range(len(source))])
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        lambda pixels: pixels.astype(np.float32) / 255,
+        lambda pixels: pixels.astype(np.float32),
+        lambda pixels: pixels.astype(np.float64) / 255,
+        lambda pixels: pixels.astype(np.float16) / 255,
+        lambda pixels: pixels.astype(np.uint16) * 257,
+        lambda pixels: pixels.astype(np.int64),
+    ],
+    ids=["float32 0-1", "float32 0-255", "float64 0-1", "float16 0-1", "uint16", "int64 0-255"],
+)
+def test_hdf5_common_pixel_types_load_as_uint8(tmp_path, stored):
+    pixels = rgb_pictures()
+    path = write_h5(tmp_path / "pics.h5", images=stored(pixels))
+    for source in both_paths(path):
+        assert source.info.size == 6 and source.info.shape == (3, 5, 7)
+        tolerance = 1 if stored(pixels).dtype == np.float16 else 0  # float16 keeps 11 bits
+        assert np.abs(all_samples(source).astype(int) - pixels.transpose(0, 3, 1, 2)).max() <= tolerance
+    assert validate_data_path("hdf5", str(path)) is None
+
+
+def test_hdf5_uint16_scales_by_its_full_range(tmp_path):
+    stored = np.array([0, 257, 32896, 65535], np.uint16).reshape(1, 1, 2, 2)  # nchw grey
+    path = write_h5(tmp_path / "deep.h5", images=stored)
+    assert load_dataset("hdf5", str(path)).samples.flatten().tolist() == [0, 1, 128, 255]
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        (lambda pixels: np.where(pixels == pixels.max(), np.nan, pixels / 255).astype(np.float32),
+         "holds NaN or infinite values"),
+        (lambda pixels: np.full(pixels.shape, np.inf, np.float32), "holds NaN or infinite values"),
+        (lambda pixels: pixels / 127.5 - 1, r"values run from -1 to 1; .*\(x \+ 1\) / 2"),
+        (lambda pixels: pixels.astype(np.float32) * 4, "values run from 0 to 1020; store pictures as uint8, uint16"),
+        (lambda pixels: pixels.astype(np.int32) * 16, "values run from 0 to 4080; store pictures as uint8, uint16"),
+    ],
+    ids=["NaN", "infinity", "-1 to 1", "floats past 255", "12-bit in int32"],
+)
+def test_hdf5_unreadable_values_are_one_sentence(tmp_path, values, match):
+    path = write_h5(tmp_path / "odd.h5", images=values(rgb_pictures()))
+    message = refused("hdf5", path, match)
+    assert f"{path}:/images" in message
+
+
+def test_hdf5_group_of_several_sizes_is_refused_without_a_size(tmp_path):
+    path = tmp_path / "faces.h5"
+    with h5py.File(path, "w") as handle:
+        group = handle.create_group("faces")
+        for index, (height, width) in enumerate([(5, 7)] * 3 + [(9, 4), (5, 7)]):
+            group[f"{index}.jpg"] = rgb_pictures(1, height, width)[0]
+    refused("hdf5", path, r"different sizes \(5×7 in 0.jpg, 9×4 in 3.jpg\); pass --image-size N")
+    for source in both_paths(path, image_size=4):
+        assert source.info.size == 5 and source.info.shape == (3, 4, 4)
+        assert all_samples(source).shape == (5, 3, 4, 4)
+
+
+def test_hdf5_group_with_grey_and_float_pictures(tmp_path):
+    colour = rgb_pictures(2)
+    path = tmp_path / "mixed.h5"
+    with h5py.File(path, "w") as handle:
+        group = handle.create_group("pictures")
+        group["0"] = colour[0].astype(np.float32) / 255
+        group["1"] = (colour[1, :, :, :1].astype(np.float32) / 255)  # grey, one channel
+    for source in both_paths(path):
+        samples = all_samples(source)
+        assert source.info.shape == (3, 5, 7) and samples.shape == (2, 3, 5, 7)
+        assert np.array_equal(samples[0], colour[0].transpose(2, 0, 1))
+        assert (samples[1] == colour[1, :, :, 0]).all()  # grey spread over the three channels
+
+
+def test_hdf5_group_of_two_types_is_refused(tmp_path):
+    path = tmp_path / "two.h5"
+    with h5py.File(path, "w") as handle:
+        handle["g/0"] = rgb_pictures(1)[0]
+        handle["g/1"] = rgb_pictures(1)[0].astype(np.float32)
+    refused("hdf5", path, r"pictures of type uint8 \(0\) and float32 \(1\); store them all as one type")
+
+
+@pytest.mark.parametrize(
+    ("labels", "note"),
+    [
+        (np.arange(5), "5 values for 6 pictures"),
+        (np.linspace(0, 1, 6), "not whole numbers"),
+        (np.zeros((6, 2), np.int64), "not one whole number per picture"),
+    ],
+)
+def test_hdf5_labels_that_do_not_fit_are_a_warning(tmp_path, labels, note):
+    path = write_h5(tmp_path / "l.h5", images=rgb_pictures(), labels=labels)
+    for source in both_paths(path):
+        assert source.info.num_classes is None and source.info.size == 6
+        assert len(source.warnings) == 1 and "/labels is not used as labels" in source.warnings[0]
+        assert note in source.warnings[0]
+
+
+def test_hdf5_whole_float_labels_are_used(tmp_path):
+    path = write_h5(tmp_path / "l.h5", images=rgb_pictures(), labels=np.array([0, 1, 2, 0, 1, 2], np.float32))
+    source = load_dataset("hdf5", str(path))
+    assert source.info.num_classes == 3 and source.labels.tolist() == [0, 1, 2, 0, 1, 2]
