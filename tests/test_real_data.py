@@ -6,16 +6,20 @@ import bz2
 import gzip
 import io
 import lzma
+import os
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from PIL import Image
 
-from gantui.engine.data import load_dataset, validate_data_path
+from gantui.engine.data import imagefolder, load_dataset, validate_data_path
 from gantui.engine.data.hdf5 import load_hdf5
+from gantui.engine.data.imagefolder import load_imagefolder
 from gantui.engine.data.stream_source import StreamSource
 from gantui.engine.data.tensor_source import TensorSource
 from gantui.engine.errors import UserError
@@ -328,3 +332,120 @@ def test_hdf5_whole_float_labels_are_used(tmp_path):
     path = write_h5(tmp_path / "l.h5", images=rgb_pictures(), labels=np.array([0, 1, 2, 0, 1, 2], np.float32))
     source = load_dataset("hdf5", str(path))
     assert source.info.num_classes == 3 and source.labels.tolist() == [0, 1, 2, 0, 1, 2]
+
+
+# --- image folders: each real file once, every picture mode, Pillow's warnings decided ------------------
+
+
+def picture(path: Path, mode: str = "RGB", colour=(200, 10, 10), size=(40, 30), **save) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, colour).save(path, **save)
+    return path
+
+
+def both_folder_paths(path: Path, image_size: int = 8) -> list:
+    """The in-memory source and the streaming one of the same folder."""
+    in_memory = load_imagefolder(str(path), image_size, False)
+    streamed = load_imagefolder(str(path), image_size, False, max_in_memory=0)
+    assert isinstance(in_memory, TensorSource) and isinstance(streamed, StreamSource)
+    return [in_memory, streamed]
+
+
+def test_imagefolder_symlink_loops_and_second_links_count_each_file_once(tmp_path):
+    root = tmp_path / "pics"
+    for index in range(5):
+        picture(root / "a" / f"{index}.png", colour=(index * 40, 0, 0))
+    (root / "a" / "loop").symlink_to("..")  # pics/a/loop -> pics: a loop
+    (root / "b").symlink_to("a")  # a second way into the same folder
+    (root / "a" / "again.png").symlink_to("0.png")  # a second name for one file
+    outside = picture(tmp_path / "elsewhere" / "x.png", colour=(1, 2, 3))
+    (root / "a" / "linked.png").symlink_to(outside)  # a file outside the folder, linked in: counted
+    for source in both_folder_paths(root):
+        assert source.info.size == 6 and source.skipped == 0
+    assert validate_data_path("imagefolder", str(root)) is None
+    (tmp_path / "loops" / "x").mkdir(parents=True)
+    (tmp_path / "loops" / "x" / "up").symlink_to("..")
+    (tmp_path / "loops" / "x" / "again").symlink_to("..")
+    assert "no .png/.jpg" in validate_data_path("imagefolder", str(tmp_path / "loops"))
+
+
+def test_imagefolder_counts_empty_files_and_broken_links(tmp_path):
+    picture(tmp_path / "good.png")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    (tmp_path / "readme.txt").write_text("not a picture, not counted")
+    for source in both_folder_paths(tmp_path):
+        assert source.info.size == 1 and source.skipped == 2 and len(source.warnings) == 1
+        assert "skipped 2 images" in source.warnings[0]
+        assert "empty.jpg (an empty file)" in source.warnings[0]
+        assert "gone.png (No such file or directory)" in source.warnings[0]
+
+
+def test_imagefolder_folder_that_cannot_be_listed_is_a_warning(tmp_path, monkeypatch):
+    picture(tmp_path / "open" / "a.png")
+    picture(tmp_path / "locked" / "b.png")
+    scandir = os.scandir
+
+    def refusing(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(imagefolder.os, "scandir", refusing)
+    for source in both_folder_paths(tmp_path):
+        assert source.info.size == 1
+        assert any("skipped 1 folder that cannot be read" in line and "Permission denied" in line
+                   for line in source.warnings)
+
+
+def png16(path: Path, grey: np.ndarray) -> Path:
+    Image.fromarray(grey.astype(np.uint16)).save(path)
+    assert Image.open(path).mode == "I;16"
+    return path
+
+
+def test_imagefolder_picture_modes(tmp_path):
+    png16(tmp_path / "a_bright16.png", np.full((30, 40), 25700))  # 25700 / 65535 of white
+    png16(tmp_path / "b_dark16.png", np.full((30, 40), 200))  # nearly black: not read as 8-bit 200
+    Image.fromarray(np.full((30, 40), 0.5, np.float32)).save(tmp_path / "c_float.tif")
+    picture(tmp_path / "d_cmyk.jpg", "CMYK", (0, 255, 255, 0), quality=95)
+    palette = Image.new("P", (40, 30), 1)
+    palette.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)
+    palette.save(tmp_path / "e_palette.png", transparency=1)  # see-through blue: lies over white
+    picture(tmp_path / "f_grey_alpha.png", "LA", (0, 0))
+    picture(tmp_path / "g_one_bit.png", "1", 1)
+    picture(tmp_path / "h_tiff.tiff", "RGB", (10, 20, 30))
+    for source in both_folder_paths(tmp_path):
+        assert source.info.size == 8 and source.skipped == 0
+        centre = all_samples(source)[:, :, 4, 4].tolist()
+        assert centre[0] == [100] * 3 and centre[1] == [1] * 3 and centre[2] == [128] * 3
+        assert centre[3][0] > 240 and max(centre[3][1:]) < 15  # cyan and yellow ink make red
+        assert centre[4] == [255] * 3 and centre[5] == [255] * 3 and centre[6] == [255] * 3
+        assert centre[7] == [10, 20, 30]
+
+
+def test_imagefolder_decides_large_pictures_without_pillow_warnings(tmp_path, monkeypatch, capfd):
+    picture(tmp_path / "a.png", size=(40, 30))  # 1,200 pixels
+    picture(tmp_path / "b.png", size=(100, 100))  # 10,000 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow's own limit below both: it would warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that escapes fails the test
+        for source in both_folder_paths(tmp_path):
+            assert source.info.size == 2 and source.warnings == []
+    assert Image.MAX_IMAGE_PIXELS == 1000  # put back after decoding
+    assert capfd.readouterr().err == ""
+
+
+def test_imagefolder_too_large_pictures_are_skipped_with_a_reason(tmp_path, monkeypatch):
+    picture(tmp_path / "a.png", size=(10, 10))
+    picture(tmp_path / "b.png", size=(40, 30))  # past the limit
+    picture(tmp_path / "c.png", size=(100, 100))  # past twice the limit: Pillow refuses it itself
+    monkeypatch.setattr(imagefolder, "MAX_PICTURE_PIXELS", 1100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow warns past its limit (here 1,100): decided, not printed
+        sources = both_folder_paths(tmp_path)
+    for source in sources:
+        assert source.info.size == 1 and source.skipped == 2
+        assert "b.png (40×30 pixels, more than the 1,100 gantui decodes; shrink it)" in source.warnings[0]
+        assert "c.png (more than 2,200 pixels; shrink it)" in source.warnings[0]
+
