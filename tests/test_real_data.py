@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gantui.cli import main as cli_main
 from gantui.engine.data import imagefolder, load_dataset, validate_data_path
 from gantui.engine.data.hdf5 import load_hdf5
 from gantui.engine.data.imagefolder import load_imagefolder
@@ -449,3 +450,42 @@ def test_imagefolder_too_large_pictures_are_skipped_with_a_reason(tmp_path, monk
         assert "b.png (40×30 pixels, more than the 1,100 gantui decodes; shrink it)" in source.warnings[0]
         assert "c.png (more than 2,200 pixels; shrink it)" in source.warnings[0]
 
+
+# --- pack-h5: where it cannot write, one line and exit status 2 -----------------------------------------
+
+
+def pack_cli(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["pack-h5", *argv])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("gantui: error: pack-h5: ")
+    return err
+
+
+def test_pack_h5_cannot_write_is_one_line(tmp_path, capsys, monkeypatch):
+    picture(tmp_path / "pics" / "a.png")
+    assert "does not exist; create it" in pack_cli(capsys, str(tmp_path / "pics"), str(tmp_path / "no" / "x.h5"))
+    assert "is a folder" in pack_cli(capsys, str(tmp_path / "pics"), str(tmp_path))
+    assert "is not a folder" in pack_cli(capsys, str(tmp_path / "missing"), str(tmp_path / "x.h5"))
+    opened = Path.open
+
+    def read_only(self, mode="r", *args, **kwargs):
+        if "w" in mode:
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", read_only)  # root may write anywhere: a read-only place, emulated
+    assert "cannot write" in pack_cli(capsys, str(tmp_path / "pics"), str(tmp_path / "x.h5"))
+    assert "Permission denied" in pack_cli(capsys, str(tmp_path / "pics"), str(tmp_path / "x.h5"))
+    monkeypatch.undo()
+    stat = Path.stat
+
+    def unsearchable(self, *args, **kwargs):
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", unsearchable)  # a folder on the way that this user may not enter
+    assert "cannot write" in pack_cli(capsys, str(tmp_path / "pics"), str(tmp_path / "locked" / "x.h5"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pics"]  # no temporary file left anywhere
