@@ -335,6 +335,15 @@ def test_hdf5_whole_float_labels_are_used(tmp_path):
     assert source.info.num_classes == 3 and source.labels.tolist() == [0, 1, 2, 0, 1, 2]
 
 
+
+def test_hdf5_cut_short_is_one_sentence(tmp_path):
+    path = write_h5(tmp_path / "cut.h5", images=rgb_pictures(50))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    message = refused("hdf5", path, r"not a readable file \(.*truncated.*\); is it whole\? copy or download it again")
+    assert message.startswith(f"hdf5: {path}")
+    assert "is it whole" in validate_data_path("hdf5", str(path))
+
 # --- image folders: each real file once, every picture mode, Pillow's warnings decided ------------------
 
 

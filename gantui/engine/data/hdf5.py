@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from gantui.engine.data.base import DataInfo
+from gantui.engine.data.files import unreadable
 from gantui.engine.data.hdf5_layout import Hdf5Images, find_images, read_labels, split_path
 from gantui.engine.data.pixels import ValueStats, needs_stats, scale_for, stats_of, to_uint8
 from gantui.engine.data.stream_source import StreamSource
@@ -146,12 +147,15 @@ def _plan(path: str, read_values: bool) -> _Plan:
         raise UserError(f"hdf5: {file_path} is not a file")
     if not h5py.is_hdf5(file_path):
         raise UserError(f"hdf5: {file_path} is not an HDF5 file")
-    with h5py.File(file_path, "r") as file:
-        table = replace(find_images(file, key), file=str(file_path))
-        labels, class_names, notes = read_labels(file, table)
-        if read_values:
-            table = replace(table, scale=value_scale(file, table))
-            read_picture(file, table, 0)
+    try:
+        with h5py.File(file_path, "r") as file:
+            table = replace(find_images(file, key), file=str(file_path))
+            labels, class_names, notes = read_labels(file, table)
+            if read_values:
+                table = replace(table, scale=value_scale(file, table))
+                read_picture(file, table, 0)
+    except OSError as error:  # h5py's word for a cut-short file, a broken chunk, a filter it lacks
+        raise UserError(f"hdf5: {unreadable(file_path, None, error)}") from None
     return _Plan(table, labels, class_names, notes)
 
 
@@ -161,8 +165,6 @@ def check_hdf5_path(path: str) -> str | None:
         _plan(path, read_values=False)
     except UserError as error:
         return str(error).removeprefix("hdf5: ")
-    except OSError as error:
-        return f"{path}: {error}"
     return None
 
 
