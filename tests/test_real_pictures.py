@@ -224,6 +224,7 @@ def test_imagefolder_folder_that_cannot_be_listed_is_a_warning(tmp_path, monkeyp
         assert source.info.size == 1
         assert any("skipped 1 folder that cannot be read" in line and "Permission denied" in line
                    for line in source.warnings)
+    refused("imagefolder", tmp_path / "locked", r"no picture files under .*locked: cannot read .*Permission denied")
 
 
 def png16(path: Path, grey: np.ndarray) -> Path:

@@ -127,7 +127,7 @@ def validate_data_path(name: str, path: str | None) -> str | None:
     try:
         return spec.check_path(path)
     except OSError as error:
-        return printable(f"{path}: {error.strerror or error}", limit=300)
+        return printable(f"{path}: {error.strerror or error}")
 
 
 def load_dataset(
@@ -151,4 +151,4 @@ def load_dataset(
     except (OSError, MemoryError) as error:
         detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
         where = getattr(error, "filename", None) or path or spec.name
-        raise UserError(printable(f"{spec.name}: cannot read {where}: {detail}", limit=300)) from None
+        raise UserError(printable(f"{spec.name}: cannot read {where}: {detail}")) from None

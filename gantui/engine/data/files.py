@@ -25,7 +25,7 @@ READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def printable(text: str, limit: int = 120) -> str:
+def printable(text: str, limit: int = 300) -> str:
     """`text` fit for a one-line message: line breaks and tabs as spaces, other control characters (NUL)
     shown as escapes, long text cut."""
     text = _CONTROL.sub(lambda found: repr(found.group())[1:-1], re.sub(r"\s*[\r\n\t]+\s*", " ", text))

@@ -250,8 +250,12 @@ def check_imagefolder_path(path: str) -> str | None:
     root = Path(path).expanduser()
     if not root.is_dir():
         return f"{root} is not a folder"
-    if next(walk_images(root), None) is not None:
+    unreadable: list[tuple[Path, str]] = []
+    if next(walk_images(root, unreadable), None) is not None:
         return None
+    if unreadable:
+        folder, reason = unreadable[0]
+        return printable(f"no picture files under {root}: cannot read {folder} ({reason})")
     return f"no {'/'.join(SUFFIXES)} files under {root}"
 
 
