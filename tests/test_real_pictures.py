@@ -36,19 +36,24 @@ def write_h5(path: Path, **datasets: np.ndarray) -> Path:
 
 
 def both_paths(path: Path | str, image_size: int | None = None) -> list:
-    """The in-memory source and the streaming one of the same file (the streaming one reads in this process)."""
-    in_memory = load_hdf5(str(path), image_size, False)
-    streamed = load_hdf5(str(path), image_size, False, in_memory_bytes=0)
+    """The in-memory source and the streaming one of the same file (the streaming one reads in this process),
+    loaded with every warning an error: none may reach the user's terminal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        in_memory = load_hdf5(str(path), image_size, False)
+        streamed = load_hdf5(str(path), image_size, False, in_memory_bytes=0)
     streamed.num_workers = 0
     assert isinstance(in_memory, TensorSource) and isinstance(streamed, StreamSource)
     return [in_memory, streamed]
 
 
 def all_samples(source) -> np.ndarray:
-    """Every picture of a source as uint8 (N, C, H, W), in file order."""
+    """Every picture of a source as uint8 (N, C, H, W), in file order (read with every warning an error)."""
     if isinstance(source, TensorSource):
         return source.samples.numpy()
-    return np.stack([source.dataset[index][0].numpy() for index in range(len(source))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return np.stack([source.dataset[index][0].numpy() for index in range(len(source))])
 
 
 @pytest.mark.parametrize(
@@ -172,9 +177,11 @@ def picture(path: Path, mode: str = "RGB", colour=(200, 10, 10), size=(40, 30), 
 
 
 def both_folder_paths(path: Path, image_size: int = 8) -> list:
-    """The in-memory source and the streaming one of the same folder."""
-    in_memory = load_imagefolder(str(path), image_size, False)
-    streamed = load_imagefolder(str(path), image_size, False, max_in_memory=0)
+    """The in-memory source and the streaming one of the same folder, loaded with every warning an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        in_memory = load_imagefolder(str(path), image_size, False)
+        streamed = load_imagefolder(str(path), image_size, False, max_in_memory=0)
     assert isinstance(in_memory, TensorSource) and isinstance(streamed, StreamSource)
     return [in_memory, streamed]
 
