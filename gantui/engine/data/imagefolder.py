@@ -26,8 +26,9 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 DEFAULT_SIZE = 64
 IN_MEMORY_IMAGES = 20_000  # folders up to this many images are decoded once and kept in memory
 DECODE_BATCH = 256
-MAX_PICTURE_PIXELS = 1 << 28  # larger pictures are skipped (with a reason), smaller ones decoded, though
-# Pillow by default warns past 89M pixels: they are the user's own pictures, not an attack
+# Pictures up to this many pixels are decoded, though Pillow warns past 89M by default (they are the user's own,
+# not an attack); larger ones are skipped with a reason.
+MAX_PICTURE_PIXELS = 1 << 28
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _grey_as_uint8(image: Image.Image) -> Image.Image:
         scale = scale_for(values.dtype, stats_of(values))  # a ValueError for NaN or odd ranges skips the file
     else:
         values, scale = np.clip(values, 0, 65535), UINT16_SCALE
-    return Image.fromarray(to_uint8(values, scale), "L")
+    return Image.fromarray(to_uint8(values, scale))  # 2-D uint8: mode L
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -141,16 +142,12 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-class SkipPicture(ValueError):
-    """A picture gantui will not decode, with the reason."""
-
-
 def decode_image(path: Path, size: int) -> np.ndarray:
     """One picture as (size, size, 3) uint8: scaled so its shorter side is `size`, centre cropped."""
     with Image.open(path) as image:
         problem = _size_problem(image)
         if problem is not None:
-            raise SkipPicture(problem)
+            raise ValueError(problem)
         image.draft("RGB", (size, size))  # JPEG decodes straight to a smaller scale: much faster
         try:
             image = ImageOps.exif_transpose(image) or image
