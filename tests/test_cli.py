@@ -39,7 +39,7 @@ def make_bad_files(root: Path) -> dict[str, Path]:
     files["empty.csv"].write_text("")
     files["floats.h5"] = root / "floats.h5"
     with h5py.File(files["floats.h5"], "w") as handle:
-        handle.create_dataset("x", data=np.zeros((4, 8, 8, 3), dtype=np.float32))
+        handle.create_dataset("x", data=np.full((4, 8, 8, 3), np.nan, dtype=np.float32))  # floats load; NaN does not
     files["rank.h5"] = root / "rank.h5"
     with h5py.File(files["rank.h5"], "w") as handle:
         handle.create_dataset("x", data=np.zeros((4,), dtype=np.uint8))

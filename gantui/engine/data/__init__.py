@@ -9,6 +9,7 @@ from functools import partial
 
 from gantui.engine.data.base import DataInfo, DataSource
 from gantui.engine.data.csv import check_csv_path, load_mnist_csv
+from gantui.engine.data.files import printable
 from gantui.engine.data.hdf5 import check_hdf5_path, load_hdf5
 from gantui.engine.data.imagefolder import check_imagefolder_path, load_imagefolder
 from gantui.engine.data.mnist import check_mnist_path, load_mnist
@@ -126,7 +127,7 @@ def validate_data_path(name: str, path: str | None) -> str | None:
     try:
         return spec.check_path(path)
     except OSError as error:
-        return f"{path}: {error.strerror or error}"
+        return printable(f"{path}: {error.strerror or error}")
 
 
 def load_dataset(
@@ -150,4 +151,4 @@ def load_dataset(
     except (OSError, MemoryError) as error:
         detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
         where = getattr(error, "filename", None) or path or spec.name
-        raise UserError(f"{spec.name}: cannot read {where}: {detail}".replace("\n", " ")) from None
+        raise UserError(printable(f"{spec.name}: cannot read {where}: {detail}")) from None

@@ -9,11 +9,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from gantui.engine.data.pixels import ACCEPTED, KINDS
 from gantui.engine.errors import UserError
 
 CHANNELS = (1, 3, 4)
 LABEL_NAMES = ("labels", "label", "targets", "y")
-EXPECTED = "expected uint8 N×H×W×C, N×C×H×W or N×H×W (C = 1, 3 or 4), or a group of H×W×C uint8 pictures"
+EXPECTED = f"expected N×H×W×C, N×C×H×W or N×H×W (C = 1, 3 or 4), or a group of H×W×C pictures, as {ACCEPTED}"
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,14 @@ class Hdf5Images:
     key: str  # the stacked dataset, or the group holding one dataset per picture
     layout: str  # "nhwc", "nchw", "nhw" or "group"
     count: int
-    channels: int  # as stored: 1, 3 or 4 (alpha is dropped when read)
-    height: int
+    channels: int  # as stored: 1, 3 or 4, in a group the most any picture has (alpha is dropped when read)
+    height: int  # of the first picture (of every one in a stacked dataset)
     width: int
+    dtype: str = "uint8"  # the stored values' type, brought to uint8 by `scale` (see pixels.scale_for)
     members: tuple[str, ...] = ()  # a group's picture datasets, in natural order (2.jpg before 10.jpg)
+    largest: int = 0  # the largest picture's height × width
+    odd_size: tuple[str, int, int] | None = None  # a group's first picture (name, height, width) of another size
+    scale: float = 1.0  # stored value × scale = 0-255; set once the values are known
 
 
 def split_path(path: str) -> tuple[Path, str | None]:
@@ -56,8 +61,12 @@ def stacked_layout(shape: tuple[int, ...]) -> str | None:
     return None
 
 
+def _holds_pixels(dataset: h5py.Dataset) -> bool:
+    return dataset.dtype.kind in KINDS
+
+
 def _stacked(dataset: h5py.Dataset) -> Hdf5Images | None:
-    layout = stacked_layout(dataset.shape) if dataset.dtype == np.uint8 else None
+    layout = stacked_layout(dataset.shape) if _holds_pixels(dataset) else None
     if layout is None or dataset.shape[0] == 0:
         return None
     shape = dataset.shape
@@ -67,25 +76,39 @@ def _stacked(dataset: h5py.Dataset) -> Hdf5Images | None:
         count, channels, height, width = shape
     else:
         (count, height, width), channels = shape, 1
-    return Hdf5Images("", dataset.name, layout, count, channels, height, width)
+    return Hdf5Images("", dataset.name, layout, count, channels, height, width, str(dataset.dtype),
+                      largest=height * width)
 
 
 def _is_picture(dataset: h5py.Dataset) -> bool:
-    return dataset.ndim == 3 and dataset.shape[2] in CHANNELS and dataset.dtype == np.uint8
+    return dataset.ndim == 3 and dataset.shape[2] in CHANNELS and _holds_pixels(dataset)
 
 
 def _picture_group(group: h5py.Group, datasets: list[tuple[str, h5py.Dataset]]) -> Hdf5Images | None:
-    members = sorted((name for name, dataset in datasets if _is_picture(dataset)), key=natural_key)
-    if not members:
+    """The group as one picture per dataset: every picture counted, whatever its size (they are resized)."""
+    pictures = sorted(((name, dataset) for name, dataset in datasets if _is_picture(dataset)),
+                      key=lambda item: natural_key(item[0]))
+    if not pictures:
         return None
-    height, width, channels = group[members[0]].shape
-    return Hdf5Images("", group.name, "group", len(members), channels, height, width, tuple(members))
+    (first, dataset), shapes = pictures[0], [dataset.shape for _, dataset in pictures]
+    height, width, _ = dataset.shape
+    odd = next(((name, shape[0], shape[1]) for (name, _), shape in zip(pictures, shapes, strict=True)
+                if shape[:2] != (height, width)), None)
+    other_type = next(((name, item.dtype) for name, item in pictures if item.dtype != dataset.dtype), None)
+    if other_type is not None:
+        raise UserError(f"hdf5: {group.file.filename}:{group.name} holds pictures of type {dataset.dtype} "
+                        f"({first}) and {other_type[1]} ({other_type[0]}); store them all as one type")
+    return Hdf5Images(
+        "", group.name, "group", len(pictures), max(shape[2] for shape in shapes), height, width,
+        str(dataset.dtype), tuple(name for name, _ in pictures),
+        largest=max(shape[0] * shape[1] for shape in shapes), odd_size=odd,
+    )
 
 
 def problem(dataset: h5py.Dataset) -> str:
     """Why one dataset holds no pictures gantui can read."""
-    if dataset.dtype != np.uint8:
-        return f"{dataset.name} is {dataset.dtype}, not uint8"
+    if not _holds_pixels(dataset):
+        return f"{dataset.name} is {dataset.dtype}, not a picture type"
     if dataset.ndim and dataset.shape[0] == 0:
         return f"{dataset.name} is empty"
     return f"{dataset.name} has shape {dataset.shape}"
@@ -131,18 +154,35 @@ def find_images(file: h5py.File, key: str | None) -> Hdf5Images:
     return found
 
 
-def read_labels(file: h5py.File, table: Hdf5Images) -> tuple[np.ndarray | None, tuple[str, ...]]:
-    """Integer labels (one per picture) stored beside the pictures as `labels`/`label`/`targets`/`y`."""
+def _label_problem(item: h5py.Dataset, count: int) -> str | None:
+    """Why a dataset named like labels cannot label these `count` pictures, or None."""
+    if item.ndim != 1 or item.dtype.kind not in "iuf":
+        return f"it is {item.dtype} of shape {item.shape}, not one whole number per picture"
+    if len(item) != count:
+        return f"{len(item)} values for {count} pictures"
+    return None
+
+
+def read_labels(file: h5py.File, table: Hdf5Images) -> tuple[np.ndarray | None, tuple[str, ...], list[str]]:
+    """Whole-number labels (one per picture) stored beside the pictures as `labels`/`label`/`targets`/`y`,
+    their class names, and a note for each dataset of such a name that cannot be used (so goes unused)."""
     target = file[table.key]
     places = [target, target.parent] if table.layout == "group" else [target.parent]
+    notes: list[str] = []
     for place in places:
         for name in LABEL_NAMES:
             item = place.get(name)
-            if not isinstance(item, h5py.Dataset) or item.ndim != 1 or item.dtype.kind not in "iu":
+            if not isinstance(item, h5py.Dataset):
                 continue
-            if len(item) != table.count:
+            reason = _label_problem(item, table.count)
+            if reason is not None:
+                notes.append(f"{file.filename}:{item.name} is not used as labels: {reason}")
                 continue
-            labels = item[()].astype(np.int64)
+            values = item[()]
+            if values.dtype.kind == "f" and not (np.isfinite(values).all() and (values == np.floor(values)).all()):
+                notes.append(f"{file.filename}:{item.name} is not used as labels: its values are not whole numbers")
+                continue
+            labels = values.astype(np.int64)
             if labels.min() < 0:
                 raise UserError(f"hdf5: {file.filename}:{item.name} holds negative labels")
             stored = item.attrs.get("class_names")
@@ -152,5 +192,5 @@ def read_labels(file: h5py.File, table: Hdf5Images) -> tuple[np.ndarray | None, 
                 names = tuple(name.decode() if isinstance(name, bytes) else str(name) for name in stored)
             if int(labels.max()) >= len(names):
                 raise UserError(f"hdf5: {file.filename}:{item.name} has label {labels.max()} but {len(names)} classes")
-            return labels, names
-    return None, ()
+            return labels, names, []
+    return None, (), notes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ import torch
 
 import gantui
 from gantui.engine.data.base import DataInfo
+from gantui.engine.data.files import read_bytes
 from gantui.engine.data.tensor_source import TensorSource, fit_center_crop
 from gantui.engine.errors import UserError
 
@@ -51,19 +51,9 @@ def find_idx_pair(folder: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError) as error:
-        raise UserError(f"{path}: not a readable gzip file ({error})") from None
-
-
 def read_idx(path: Path, rank: int) -> np.ndarray:
     """An idx file of unsigned bytes with `rank` dimensions as a numpy array (checks magic and length)."""
-    data = _read_bytes(path)
+    data = read_bytes(path)
     header_size = 4 + 4 * rank
     if len(data) < header_size:
         raise UserError(f"{path}: too short to be an idx file ({len(data)} bytes)")
@@ -76,8 +66,10 @@ def read_idx(path: Path, rank: int) -> np.ndarray:
         )
     dims = tuple(int(value) for value in np.frombuffer(data, dtype=">u4", count=rank, offset=4))
     expected = int(np.prod(dims)) + header_size
-    if len(data) != expected:
-        raise UserError(f"{path}: {len(data)} bytes but the header {dims} needs {expected}; truncated?")
+    if len(data) < expected:
+        raise UserError(f"{path}: {len(data)} bytes but the header {dims} needs {expected}; truncated? fetch it again")
+    if len(data) > expected:
+        raise UserError(f"{path}: {len(data) - expected} bytes more than the header {dims} describes; not an idx file?")
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(dims)
 
 
