@@ -143,6 +143,12 @@ def _wrong_shapes(state: dict) -> None:
     state["generator"][first] = state["generator"][first][..., :1].clone()
 
 
+def _nan_generator(state: dict) -> None:
+    for tensor in state["generator"].values():
+        if tensor.is_floating_point():
+            tensor.fill_(float("nan"))
+
+
 def _pickled_object(folder: Path, run: Path) -> None:
     import pickle
 
@@ -346,6 +352,8 @@ CASES: list[Case] = [
           build=_checkpoint(_wrong_shapes), needs_run=True),
     _case("checkpoint-wrong-shapes-export", ("export", "{run}", "--out", "{dir}/g.pt"), "generator",
           build=_checkpoint(_wrong_shapes), needs_run=True),
+    _case("checkpoint-nan-generator", ("sample", "{run}", "--out", "{dir}/x.png"), "non-finite",
+          build=_checkpoint(_nan_generator), needs_run=True),
     _case("checkpoint-step-text", ("resume", "{run}", "--steps", "99"), "step",
           build=_checkpoint(lambda state: state.update(step="ten")), needs_run=True),
     _case("checkpoint-missing-key", ("resume", "{run}", "--steps", "99"), "keys",

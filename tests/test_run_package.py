@@ -226,3 +226,23 @@ def test_a_folder_its_process_never_set_up_lists_as_incomplete(tmp_path):
     assert list_runs([tmp_path])[0].state == RunState.INCOMPLETE
     follower = RunFollower(empty)
     assert follower.poll().state == RunState.INCOMPLETE
+
+
+def test_taking_a_runs_lock_clears_what_a_killed_writer_left(tmp_path):
+    from gantui.engine.errors import UserError
+    from gantui.engine.run.lock import RunLock
+
+    layout = RunLayout(tmp_path)
+    layout.checkpoints.mkdir()
+    layout.samples.mkdir()
+    leftovers = [tmp_path / ".status.json.abc.tmp", layout.checkpoints / ".last.pt.x1.tmp",
+                 layout.samples / ".step-400.png.q.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half")
+    (layout.samples / "step-400.png").write_bytes(b"kept")
+    lock = RunLock(tmp_path).acquire()
+    assert not any(path.exists() for path in leftovers) and (layout.samples / "step-400.png").exists()
+    with pytest.raises(UserError, match=f"being trained by pid {os.getpid()}"):
+        RunLock(tmp_path).acquire()  # a second writer, even in this process
+    lock.release()
+    RunLock(tmp_path).acquire().release()

@@ -300,3 +300,23 @@ def test_weights_that_turn_non_finite_are_never_checkpointed(tmp_path, monkeypat
     assert last_checkpoint_step(prepared.path) == 10
     state = torch.load(prepared.path / "checkpoints" / "last.pt", weights_only=True)
     assert all(torch.isfinite(t).all() for t in state["generator"].values() if t.is_floating_point())
+
+
+def test_a_control_file_it_cannot_follow_is_a_warning_not_a_failure(tmp_path):
+    from gantui.engine.events import MetricsLogged
+
+    prepared = small_mlp(tmp_path, steps=400, log_every=5, checkpoint_every=400)  # seconds: it polls 4 times a second
+
+    class SpoilControlOnce:
+        done = False
+
+        def handle(self, event):
+            if isinstance(event, MetricsLogged) and not self.done:
+                (prepared.path / "control.json").write_text('[1, 2]')
+                SpoilControlOnce.done = True
+
+    threads = set(threading.enumerate())
+    assert train(prepared, [SpoilControlOnce()]) == "finished"
+    _, events = ended(prepared.path, "finished", threads)
+    warnings = [event for event in events if event["event"] == "warning" and "control.json" in event["message"]]
+    assert len(warnings) == 1
