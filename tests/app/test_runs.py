@@ -160,3 +160,30 @@ async def test_resume_from_the_app_starts_gantui_resume(runs_dir, image_run, wai
         assert commands == [[sys.executable, "-m", "gantui", "resume", str(image_run), "--steps", "1500", "--plain"]]
         assert [handle.path for handle in app.started_runs] == [image_run]
         assert app.started_runs[0].wait(60), "the stand-in for gantui resume did not exit"
+
+
+async def test_a_run_lost_before_its_first_checkpoint_starts_again_from_step_0(
+        runs_dir, image_run, wait_until, press, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import DataTable, Static
+
+    status = json.loads((image_run / "status.json").read_text())
+    status.update(state="running", host=socket.gethostname(), pid=2**22 + 12345, heartbeat=0)  # died long ago
+    (image_run / "status.json").write_text(json.dumps(status))
+    commands = []
+
+    def fake_command(path: Path, steps: int) -> list[str]:
+        commands.append((path, steps))
+        return [sys.executable, "-c", "pass"]
+
+    monkeypatch.setattr(launch, "resume_command", fake_command)
+    app = _app(runs_dir)
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = await _listed(pilot, wait_until, 1)
+        assert "lost (no checkpoint)" in str(screen.query_one(DataTable).get_row_at(0)[1])
+        await press(pilot, "r")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ResumeScreen", what="the resume dialog")
+        assert "starts again from step 0" in str(pilot.app.screen.query_one(Static).render())
+        await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "resume-steps", what="the input")
+        await press(pilot, "ctrl+a", "ctrl+k", *"300", "enter")  # above step 0, though the run had reached 600
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen), what="the dashboard")
+        assert commands == [(image_run, 300)]

@@ -15,18 +15,20 @@ class ResumeScreen(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, name: str, step: int, total_steps: int) -> None:
+    def __init__(self, name: str, step: int, total_steps: int, from_checkpoint: bool = True) -> None:
         super().__init__()
         self.run_name = name
         self.step = step
+        self.from_checkpoint = from_checkpoint
         self.suggested = max(total_steps, step) + max(total_steps, step, 100)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="resume-dialog", classes="dialog") as dialog:
             dialog.border_title = "Resume"
             dialog.border_subtitle = "enter resumes · escape cancels"
-            yield Static(f"Resume {self.run_name} from its last checkpoint (step {self.step:,}). "
-                         "Train until step:", markup=False)
+            start = (f"Resume {self.run_name} from its last checkpoint (step {self.step:,})." if self.from_checkpoint
+                     else f"{self.run_name} has no checkpoint yet: it starts again from step 0.")
+            yield Static(f"{start} Train until step:", markup=False)
             yield Input(str(self.suggested), id="resume-steps", type="integer")
             yield Static("", id="resume-problem", markup=False)
 

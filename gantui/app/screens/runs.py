@@ -271,10 +271,10 @@ class RunsScreen(Screen):
             self.notify(f"{row.name} never got as far as its configuration: delete it (d) and start again",
                         severity="warning")
             return
-        if not row.has_checkpoint:  # killed before its first checkpoint: `gantui resume` starts it again at 0
-            self.notify(f"{row.name} has no checkpoint yet: it starts again from step 0", timeout=5)
+        # killed before its first checkpoint: `gantui resume` starts it again at step 0
         step = row.step if row.has_checkpoint else 0
-        self.app.push_screen(ResumeScreen(row.name, step, row.total_steps), partial(self._resume, row))
+        self.app.push_screen(ResumeScreen(row.name, step, row.total_steps, row.has_checkpoint),
+                             partial(self._resume, row))
 
     def _resume(self, row: RunRow, steps: int | None) -> None:
         if steps is None:
