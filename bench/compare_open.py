@@ -24,6 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.state import RunState
+
 COLUMNS = ("step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
            "samples_per_s", "mem_allocated", "mem_reserved", "mem_peak", "rss")
 GOAL_S = 1.0
@@ -48,20 +51,20 @@ def write_run(path: Path, rows: int, seed: int) -> Path:
     lines = [",".join(COLUMNS)]
     columns = [table[name].astype(str) for name in COLUMNS]
     lines.extend(",".join(cells) for cells in zip(*columns, strict=True))
-    (path / "metrics.csv").write_text("\n".join(lines) + "\n")
+    layout = RunLayout(path)
+    layout.metrics.write_text("\n".join(lines) + "\n")
     config = {"dataset": "mnist", "arch": "dcgan28", "loss": "bce", "optimizer": "adam", "lr": 2e-4 * (1 + seed % 3),
               "betas": [0.5, 0.999], "batch_size": 64 * (1 + seed % 2), "latent_dim": 100, "seed": seed,
               "device": "cuda:0", "log_every": 10}
-    (path / "config.json").write_text(json.dumps(config))
-    status = {"state": "finished", "step": int(steps[-1]), "total_steps": int(steps[-1]), "device": "cuda:0",
+    layout.config.write_text(json.dumps(config))
+    status = {"state": RunState.FINISHED, "step": int(steps[-1]), "total_steps": int(steps[-1]), "device": "cuda:0",
               "params_g": 856_963, "params_d": 393_409, "started": 1_767_225_600.0 + seed, "heartbeat": 0}
-    (path / "status.json").write_text(json.dumps(status))
-    samples = path / "samples"
-    samples.mkdir()
+    layout.status.write_text(json.dumps(status))
+    layout.samples.mkdir()
     for index, step in enumerate((0, steps[-1] // 2, steps[-1])):
         grid = (rng.random((242, 242)) * 255 * (index + 1) / 3).astype(np.uint8)
-        Image.fromarray(grid).save(samples / f"step-{step}.png")
-    shutil.copy(samples / f"step-{steps[-1]}.png", samples / "latest.png")
+        Image.fromarray(grid).save(layout.sample_png(step))
+    shutil.copy(layout.sample_png(steps[-1]), layout.latest_png)
     return path
 
 
