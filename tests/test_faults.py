@@ -212,3 +212,13 @@ def test_a_read_only_runs_folder_is_one_line_and_no_run(small_disk: Path, tmp_pa
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "read-only" in lines[0], result.stderr
     assert not any((small_disk / "runs").iterdir())
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    from PIL import Image
+
+    for index in range(3):
+        Image.new("RGB", (16, 16), (80 * index, 0, 0)).save(pictures / f"{index}.png")
+    packed = subprocess.run([*GANTUI, "pack-h5", str(pictures), str(small_disk / "out.h5")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    lines = [line for line in packed.stderr.splitlines() if line.strip()]
+    assert packed.returncode == 2 and len(lines) == 1 and "read-only" in lines[0].lower(), packed.stderr
