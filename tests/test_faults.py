@@ -139,6 +139,23 @@ def _mount(folder: Path, size: str) -> None:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
 
 
+def fill(filler: Path, leave: int) -> None:
+    """Take every free byte of the disk (the run writes meanwhile), then give `leave` bytes back."""
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        block = b"\0" * (1 << 20)
+        while True:
+            try:
+                os.write(descriptor, block)
+            except OSError:  # full: try smaller pieces, down to a page
+                if len(block) <= 4096:
+                    break
+                block = block[: len(block) // 2]
+    finally:
+        os.close(descriptor)
+    os.truncate(filler, max(filler.stat().st_size - leave, 0))
+
+
 def remount_read_only(folder: Path) -> None:
     """Turn the disk read-only under whatever runs on it (a file being written at that instant makes the
     kernel say busy: try again)."""
@@ -164,9 +181,7 @@ def test_a_full_disk_ends_the_run_failed_saying_disk_full_and_it_resumes(small_d
     process = start(*train_args(runs, "--steps", "100000"), cwd=tmp_path)
     block_until(lambda: runs.exists() and any(runs.iterdir()) and checkpoint_step(the_run(runs)) > 0,
                 timeout=120, what="the first checkpoint")
-    with open(filler, "wb") as handle:  # take every free byte but a little: the next checkpoint cannot fit
-        free = shutil.disk_usage(small_disk).free
-        handle.write(b"\0" * max(free - 600_000, 0))
+    fill(filler, leave=600_000)  # less than a checkpoint needs: the next one cannot be written
     _, stderr = process.communicate(timeout=180)
     assert process.returncode == 1, stderr
     assert "disk full" in stderr and "Traceback" not in stderr, stderr

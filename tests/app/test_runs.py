@@ -181,9 +181,8 @@ async def test_a_run_lost_before_its_first_checkpoint_starts_again_from_step_0(
         screen = await _listed(pilot, wait_until, 1)
         assert "lost (no checkpoint)" in str(screen.query_one(DataTable).get_row_at(0)[1])
         await press(pilot, "r")
-        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ResumeScreen", what="the resume dialog")
+        await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "resume-steps", what="the dialog")
         assert "starts again from step 0" in str(pilot.app.screen.query_one(Static).render())
-        await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "resume-steps", what="the input")
         await press(pilot, "ctrl+a", "ctrl+k", *"300", "enter")  # above step 0, though the run had reached 600
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen), what="the dashboard")
         assert commands == [(image_run, 300)]
