@@ -31,6 +31,11 @@ class GridLayout:
         columns = columns or math.ceil(math.sqrt(count))
         return cls(count, max(1, min(columns, count)), tile_width, tile_height)
 
+    @classmethod
+    def row_of(cls, count: int, width: int, height: int) -> GridLayout:
+        """The layout of a one-row strip of `count` tiles that is width×height pixels in all."""
+        return cls(count, count, max(1, (width - PADDING) // count - PADDING), max(1, height - 2 * PADDING))
+
     @property
     def rows(self) -> int:
         return max(1, math.ceil(self.count / self.columns))

@@ -1,0 +1,81 @@
+"""The samples pane at the resolution its renderer has: readable half-cell samples, zoom and full screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gantui.app.app import GanApp
+from gantui.app.picture_fit import MIN_SAMPLE_CELLS
+from gantui.app.screens.dashboard import DashboardScreen
+from gantui.app.screens.samples import SamplesScreen
+from gantui.app.widgets.sample_view import SampleView
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def readable(cells: tuple[int, int]) -> bool:
+    return cells[0] >= MIN_SAMPLE_CELLS[0] and cells[1] >= MIN_SAMPLE_CELLS[1]
+
+
+def drawn(view: SampleView) -> bool:
+    picture = view.query_one(".picture")
+    return view.fit is not None and picture.size.width > 0 and picture.image is not None  # type: ignore[attr-defined]
+
+
+async def _samples(pilot, wait_until) -> SampleView:
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.poll is not None,
+                     what="the first poll")
+    view = app.screen.query_one(SampleView)
+    await wait_until(pilot, lambda: drawn(view), what="the samples drawn")
+    return view
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_half_cell_samples_are_readable_and_z_zooms(size: tuple[int, int], runs_dir: Path, image_run: Path,
+                                                          wait_until) -> None:
+    app = GanApp([runs_dir], watch=image_run, graphics="halfcell", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=size) as pilot:
+        view = await _samples(pilot, wait_until)
+        fitting = view.fit
+        assert 1 <= fitting.count < 16 and readable(fitting.sample_cells)  # not 16 digits of 3×2 cells
+        picture = view.query_one(".picture")
+        assert (picture.size.width, picture.size.height) == fitting.cells
+        shown = []
+        for zoom in (16, 4, 1, None):
+            await pilot.press("z")
+            await wait_until(pilot, lambda zoom=zoom: view.zoom == zoom and drawn(view), what=f"zoom {zoom}")
+            shown.append((view.fit.count, view.fit.sample_cells))
+        assert [count for count, _ in shown] == [min(fitting.count, 16), min(fitting.count, 4), 1, fitting.count]
+        one = shown[2][1]
+        assert one[0] >= fitting.sample_cells[0] and one[1] >= fitting.sample_cells[1]
+        assert f"{fitting.count} of 16 samples" in str(view.border_subtitle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_full_screen_shows_more_and_steps_through_snapshots(size: tuple[int, int], runs_dir: Path,
+                                                                  image_run: Path, wait_until) -> None:
+    app = GanApp([runs_dir], watch=image_run, graphics="halfcell", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=size) as pilot:
+        view = await _samples(pilot, wait_until)
+        dashboard = app.screen
+        in_pane = view.fit.count
+        await pilot.press("Z")
+        await wait_until(pilot, lambda: isinstance(app.screen, SamplesScreen), what="the full-screen samples")
+        screen = app.screen
+        full = screen.query_one(SampleView)
+        await wait_until(pilot, lambda: drawn(full), what="the full-screen samples drawn")
+        assert full.fit.count > in_pane and readable(full.fit.sample_cells)
+        if size == (160, 48):
+            assert full.fit.count == 16  # every sample, each still readable
+        steps = screen.all_sample_steps()
+        await pilot.press("comma")
+        assert screen.sample_step == steps[-2] and f"step {steps[-2]}" in str(full.border_title)
+        await pilot.press("z", "z", "z")
+        await wait_until(pilot, lambda: full.zoom == 1 and drawn(full), what="one sample full-screen")
+        assert full.fit.count == 1 and full.fit.sample_cells[1] >= size[1] * 3 // 4
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is dashboard, what="back on the dashboard")
+        assert dashboard.sample_step == steps[-2]  # the snapshot stepped to there is shown here
