@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gantui.app.app import GanApp
-from gantui.app.picture_fit import MIN_SAMPLE_CELLS
+from gantui.app.picture_fit import MIN_SAMPLE_CELLS, TEXT_CELL_PIXELS, fit_samples, spread
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.samples import SamplesScreen
 from gantui.app.widgets.sample_view import SampleView
@@ -79,3 +79,21 @@ async def test_full_screen_shows_more_and_steps_through_snapshots(size: tuple[in
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is dashboard, what="back on the dashboard")
         assert dashboard.sample_step == steps[-2]  # the snapshot stepped to there is shown here
+
+
+def test_text_modes_show_fewer_samples_larger_and_pixel_modes_all() -> None:
+    tile = (28, 28)
+    small = fit_samples(64, tile, 2, (34, 17), TEXT_CELL_PIXELS, None, real_pixels=False)
+    assert 1 <= small.count <= 4 and readable(small.sample_cells)
+    large = fit_samples(64, tile, 2, (158, 44), TEXT_CELL_PIXELS, None, real_pixels=False)
+    assert large.count > 16 and readable(large.sample_cells)
+    assert fit_samples(64, tile, 2, (158, 44), TEXT_CELL_PIXELS, 4, real_pixels=False).count == 4
+    tiny = fit_samples(64, tile, 2, (8, 4), TEXT_CELL_PIXELS, None, real_pixels=False)
+    assert tiny.count == 1 and tiny.cells[0] <= 8 and tiny.cells[1] <= 4  # one, as large as the pane allows
+    pixels = fit_samples(64, tile, 2, (34, 17), (10, 20), None, real_pixels=True)
+    assert pixels.count == 64 and max(pixels.cells[0] / 34, pixels.cells[1] / 17) > 0.95  # it fills the pane
+
+
+def test_fewer_samples_are_spread_over_the_grid_keeping_both_ends() -> None:
+    assert spread(8, 2) == [0, 7] and spread(8, 3) == [0, 4, 7] and spread(8, 1) == [0]
+    assert spread(4, 9) == [0, 1, 2, 3]
