@@ -37,3 +37,10 @@ def test_the_png_carries_its_layout(tmp_path: Path) -> None:
     sink.handle(SampleGrid(0, np.zeros((*reversed(layout.size), 1), dtype=np.uint8), layout))
     with Image.open(tmp_path / "run" / "samples" / "latest.png") as picture:
         assert GridLayout.from_text(picture.text[PNG_KEY]) == layout
+
+
+def test_a_grid_of_known_count_gives_its_layout_back() -> None:
+    layout = GridLayout.about_square(64, 28, 28)
+    assert GridLayout.of_picture(64, *layout.size) == layout
+    assert GridLayout.of_picture(10, 122, 92) == GridLayout(10, 4, 28, 28)
+    assert GridLayout.of_picture(64, 123, 122) is None  # no layout of 64 tiles makes that size

@@ -36,6 +36,18 @@ class GridLayout:
         """The layout of a one-row strip of `count` tiles that is width×height pixels in all."""
         return cls(count, count, max(1, (width - PADDING) // count - PADDING), max(1, height - 2 * PADDING))
 
+    @classmethod
+    def of_picture(cls, count: int, width: int, height: int) -> GridLayout | None:
+        """The about-square layout of `count` tiles that makes a width×height grid, or None if none does
+        (for grids written before PNGs carried their layout: the run's sample_count says how many)."""
+        layout = cls.about_square(count, 1, 1)
+        tile_width = (width - PADDING) / layout.columns - PADDING
+        tile_height = (height - PADDING) / layout.rows - PADDING
+        if count < 1 or tile_width < 1 or tile_height < 1 or not tile_width.is_integer() \
+                or not tile_height.is_integer():
+            return None
+        return cls(count, layout.columns, int(tile_width), int(tile_height))
+
     @property
     def rows(self) -> int:
         return max(1, math.ceil(self.count / self.columns))

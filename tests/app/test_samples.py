@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from gantui.app.app import GanApp
 from gantui.app.picture_fit import MIN_SAMPLE_CELLS, TEXT_CELL_PIXELS, fit_samples, spread
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.samples import SamplesScreen
 from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.grid import GridLayout
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -97,3 +100,17 @@ def test_text_modes_show_fewer_samples_larger_and_pixel_modes_all() -> None:
 def test_fewer_samples_are_spread_over_the_grid_keeping_both_ends() -> None:
     assert spread(8, 2) == [0, 7] and spread(8, 3) == [0, 4, 7] and spread(8, 1) == [0]
     assert spread(4, 9) == [0, 1, 2, 3]
+
+
+async def test_a_grid_written_before_pngs_carried_their_layout(runs_dir: Path, image_run: Path, wait_until) -> None:
+    """Older runs' PNGs say nothing of their layout: the config's sample_count and the layout rule do."""
+    for png in (image_run / "samples").glob("*.png"):
+        with Image.open(png) as picture:
+            bare = picture.copy()
+        bare.save(png)  # no text chunk
+    config = json.loads((image_run / "config.json").read_text())
+    (image_run / "config.json").write_text(json.dumps({**config, "sample_count": 16}))
+    app = GanApp([runs_dir], watch=image_run, graphics="halfcell", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        view = await _samples(pilot, wait_until)
+        assert view.grid == GridLayout(16, 4, 28, 28) and view.fit.count < 16 and readable(view.fit.sample_cells)

@@ -259,6 +259,7 @@ class CompareScreen(SampleSteppingScreen):
             if key == self._shown_samples[index]:
                 continue
             self._shown_samples[index] = key
+            view.expect_samples(run.config)
             view.show_file(path)
             view.set_dataset(str(run.config.get("dataset", "")))
             view.set_caption(f"step {count(step)}" if step is not None else "no samples")

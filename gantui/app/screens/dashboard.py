@@ -245,6 +245,7 @@ class DashboardScreen(SampleSteppingScreen):
             return
         self._shown_sample = key
         view = self.query_one(SampleView)
+        view.expect_samples(poll.config)
         view.show_file(RunLayout(self.path).sample_file(step))
         view.set_dataset(str(poll.config.get("dataset", "")))
         shown = step if step is not None else (steps[-1] if steps else None)
@@ -266,7 +267,7 @@ class DashboardScreen(SampleSteppingScreen):
 
         view = self.query_one(SampleView)
         self.app.push_screen(SamplesScreen(self.path, graphics=self.graphics, sample_step=self.sample_step,
-                                           zoom=view.zoom), returned)
+                                           zoom=view.zoom, expected_count=view.expected_count), returned)
 
     async def action_cycle_graphics(self) -> None:
         self.graphics = next_mode(self.graphics, self.app.graphics_modes)  # type: ignore[attr-defined]

@@ -33,19 +33,21 @@ class SamplesScreen(SampleSteppingScreen):
     """
 
     def __init__(self, path: Path, *, graphics: str, sample_step: int | None = None,
-                 zoom: int | None = None) -> None:
+                 zoom: int | None = None, expected_count: int | None = None) -> None:
         super().__init__()
         self.run_layout = RunLayout(path)
         self.graphics = graphics
         self.sample_step = sample_step
         self.zoom = zoom
+        self.expected_count = expected_count
 
     def compose(self) -> ComposeResult:
         yield SampleView(self.graphics, id="full-samples")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(SampleView).zoom = self.zoom
+        view = self.query_one(SampleView)
+        view.zoom, view.expected_count = self.zoom, self.expected_count
         self._show_samples()
 
     def all_sample_steps(self) -> tuple[int, ...]:

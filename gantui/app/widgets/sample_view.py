@@ -87,6 +87,7 @@ class SampleView(Container):
         self.grid: GridLayout | None = None  # how the picture's tiles lie, when known
         self.values: tuple[str, Any, Any] | None = None
         self.zoom: int | None = None  # at most this many samples; None: all that fit
+        self.expected_count: int | None = None  # the run's sample_count, for PNGs that do not say their layout
         self.fit: Fit | None = None  # what is drawn now
         self.caption = ""
 
@@ -111,11 +112,21 @@ class SampleView(Container):
                 self.show_values(str(data.get("dataset", "")), data.get("fake"), data.get("real"))
             else:
                 with PILImage.open(path) as picture:
-                    layout = GridLayout.from_text(picture.text.get(PNG_KEY, "")) if hasattr(picture, "text") \
-                        else None
-                    self.show_picture(picture.copy(), layout)
+                    self.show_picture(picture.copy(), self._layout_of(picture))
         except (OSError, ValueError) as error:  # being replaced right now: the next poll tries again
             self.show_message(f"cannot read {path.name}: {error}")
+
+    def expect_samples(self, config: dict[str, Any]) -> None:
+        """A run's config says how many samples its grids hold (PNGs written before they said it themselves);
+        one that does not say is not guessed at: a wrong count would cut the digits apart."""
+        count = config.get("sample_count")
+        self.expected_count = count if isinstance(count, int) and count > 0 else None
+
+    def _layout_of(self, picture: PILImage.Image) -> GridLayout | None:
+        written = getattr(picture, "text", {}).get(PNG_KEY)
+        if written:
+            return GridLayout.from_text(written)
+        return GridLayout.of_picture(self.expected_count, *picture.size) if self.expected_count else None
 
     def show_picture(self, picture: PILImage.Image | np.ndarray, layout: GridLayout | None = None) -> None:
         if isinstance(picture, np.ndarray):
