@@ -135,16 +135,16 @@ class SampleView(Container):
         self.picture, self.grid, self.values = picture, layout, None
         self.query_one("#sample-message", Static).update("")
         self._show_parts()
-        self._draw()
+        self.redraw()
 
     def show_values(self, dataset: str, fake: Any, real: Any) -> None:
-        self.values, self.picture = (dataset, fake, real), None
+        self.values, self.picture, self.grid, self.fit = (dataset, fake, real), None, None, None
         self.query_one(ToyChart).show(dataset, fake, real)
         self.query_one("#sample-message", Static).update("")
         self._show_parts()
 
     def show_message(self, text: str) -> None:
-        self.picture = self.values = None
+        self.picture = self.values = self.grid = self.fit = None
         self.query_one("#sample-message", Static).update(text)
         self._show_parts()
 
@@ -162,19 +162,16 @@ class SampleView(Container):
         await box.remove_children()
         # made with its picture: a textual-image widget mounted empty where another was stays 0×0 once given one
         await box.mount(picture_class(mode)(self._fitted(), classes="picture"))  # type: ignore[call-arg]
-        self._draw()
+        self.redraw()
 
     def cycle_zoom(self) -> None:
         """All samples that fit → 16 → 4 → 1 → all."""
         self.zoom = ZOOMS[(ZOOMS.index(self.zoom) + 1) % len(ZOOMS)] if self.zoom in ZOOMS else None
-        self._draw()
+        self.redraw()
 
     def set_caption(self, caption: str) -> None:
         self.caption = caption
         self._show_subtitle()
-
-    def redraw(self) -> None:
-        self._draw()
 
     def _box_cells(self) -> tuple[int, int]:
         size = self.query_one("#picture-box").size
@@ -199,7 +196,8 @@ class SampleView(Container):
                            layout.padding)
         return PILImage.fromarray(tile_grid([tiles[index] for index in spread(len(tiles), self.fit.count)], shown))
 
-    def _draw(self) -> None:
+    def redraw(self) -> None:
+        """Fit the samples to the pane as it is now (its size, the mode, the zoom) and draw them."""
         if not self.is_mounted:
             return
         widget = self.query_one(".picture")
@@ -216,6 +214,7 @@ class SampleView(Container):
         self.border_subtitle = " · ".join(part for part in (shown, self.caption) if part)
 
     def _show_parts(self) -> None:
+        self._show_subtitle()
         self.query_one("#picture-box").display = self.picture is not None
         self.query_one(ToyChart).display = self.values is not None
         self.query_one("#sample-message").display = self.picture is None and self.values is None
