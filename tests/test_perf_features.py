@@ -107,9 +107,9 @@ def test_sample_pictures_are_written_off_the_training_thread_and_complete_at_the
     writers = []
     real_write = RunDir.write_sample_grid
 
-    def recording(self, step, image):
+    def recording(self, step, image, layout=None):
         writers.append(threading.current_thread().name)
-        return real_write(self, step, image)
+        return real_write(self, step, image, layout)
 
     monkeypatch.setattr(RunDir, "write_sample_grid", recording)
     prepared = small_run(tmp_path, steps=8, sample_every=2)

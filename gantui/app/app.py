@@ -21,7 +21,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from gantui.app.graphics import resolve_graphics
+from gantui.app.graphics import cycle_modes, resolve_graphics
 from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_resume_process, start_thread_run
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
@@ -62,6 +62,7 @@ class GanApp(App):
         self.runs_dirs = [Path(p) for p in (runs_dirs or [SETTINGS["runs_dir"].default])]
         self.watch = Path(watch) if watch else None
         self.graphics = resolve_graphics(graphics)
+        self.graphics_modes = cycle_modes(graphics)  # what `g` steps through
         self.train_mode = train_mode
         self.poll_interval = poll_interval
         self.probe_host = probe_host

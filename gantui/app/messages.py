@@ -109,8 +109,10 @@ class CompareLoaded(Message):
 class ExplorerRendered(Message):
     """The latent explorer's worker drew its strips: {name: uint8 picture}, or why it could not."""
 
-    def __init__(self, strips: dict[str, Any], caption: str = "", error: str | None = None) -> None:
+    def __init__(self, strips: dict[str, Any], caption: str = "", error: str | None = None,
+                 layouts: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.strips = strips
+        self.layouts = layouts or {}  # name → GridLayout, for image strips
         self.caption = caption
         self.error = error

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gantui.engine.grid import GridLayout
 from gantui.engine.run.state import RunState
 
 # The metrics.csv columns, in order. Memory in bytes; None (an empty cell) where not applicable.
@@ -94,10 +95,11 @@ class AlarmStatus:
 
 @dataclass(frozen=True)
 class SampleGrid:
-    """Generated images from the fixed latent batch, tiled into one uint8 H×W×C picture."""
+    """Generated images from the fixed latent batch, tiled into one uint8 H×W×C picture as `layout` says."""
 
     step: int
     image: np.ndarray = field(repr=False)
+    layout: GridLayout | None = None
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
-from torchvision.utils import make_grid
+
+from gantui.engine.grid import GridLayout, tile_grid
 
 
 def to_unit_range(images: torch.Tensor, output_range: str) -> torch.Tensor:
@@ -21,11 +20,13 @@ def from_unit_range(images: torch.Tensor, output_range: str) -> torch.Tensor:
     return images * 2 - 1 if output_range == "symmetric" else images
 
 
+def grid_layout(images: torch.Tensor, columns: int | None = None) -> GridLayout:
+    """How `image_grid` lays out a (B, C, H, W) batch."""
+    return GridLayout.about_square(images.shape[0], images.shape[3], images.shape[2], columns)
+
+
 def image_grid(images: torch.Tensor, output_range: str, columns: int | None = None) -> np.ndarray:
     """A (B, C, H, W) batch as one H×W×C uint8 picture with a 2-pixel border, about square."""
     images = to_unit_range(images.detach().float().cpu(), output_range)
-    columns = columns or max(1, math.ceil(math.sqrt(images.shape[0])))
-    grid = make_grid(images, nrow=columns, padding=2, pad_value=0.0)
-    if images.shape[1] == 1:
-        grid = grid[:1]
-    return (grid.permute(1, 2, 0).mul(255).round().to(torch.uint8)).numpy()
+    tiles = images.permute(0, 2, 3, 1).mul(255).round().to(torch.uint8).numpy()
+    return tile_grid(list(tiles), grid_layout(images, columns))

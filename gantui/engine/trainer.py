@@ -38,7 +38,7 @@ from gantui.engine.prepare import PreparedRun
 from gantui.engine.quality.tracker import QualityTracker
 from gantui.engine.run.state import RunState
 from gantui.engine.run.writer import Heartbeat, RunDir, RunDirSink
-from gantui.engine.samples import from_unit_range, image_grid
+from gantui.engine.samples import from_unit_range, grid_layout, image_grid
 from gantui.engine.step import GanStep
 
 
@@ -255,7 +255,8 @@ class Trainer:
     def emit_samples(self) -> None:
         output = self.gan.generate(self.fixed_latent, self.fixed_labels)
         if self.info.is_image:
-            self.events.handle(SampleGrid(self.step, image_grid(output, self.run.arch.output_range)))
+            grid = image_grid(output, self.run.arch.output_range)
+            self.events.handle(SampleGrid(self.step, grid, grid_layout(output)))
         else:
             real, _ = self.run.source.preview(min(8, self.config.sample_count))
             self.events.handle(SampleValues(self.step, output[:16].tolist(), real.tolist()))

@@ -25,6 +25,7 @@ from gantui.engine.events import (
     SampleGrid,
     SampleValues,
 )
+from gantui.engine.grid import GridLayout, tile_grid
 from gantui.engine.run.writer import RunDir, RunDirSink
 
 FIXED_TIME = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: every time a fixture run records
@@ -33,20 +34,19 @@ PATTERN_RUN = "20260101-000500-pattern1010-pattern-mlp-fixture"
 EVAL_RUN = "20260101-001000-mnist-mlp-evaluated"
 
 
+def digit_layout(side: int = 4, cell: int = 28) -> GridLayout:
+    return GridLayout.about_square(side * side, cell, cell)
+
+
 def digit_grid(step: int, side: int = 4, cell: int = 28) -> np.ndarray:
     """A side×side grid of ring-shaped 'digits' whose radius depends on the step: a uint8 H×W×1 picture."""
-    pad = 2
-    size = side * (cell + pad) + pad
-    image = np.zeros((size, size, 1), dtype=np.uint8)
     yy, xx = np.mgrid[0:cell, 0:cell]
+    distance = np.hypot(yy - cell / 2, xx - cell / 2)
+    tiles = []
     for index in range(side * side):
-        row, column = divmod(index, side)
         radius = 4 + (index * 3 + step // 50) % 8
-        distance = np.hypot(yy - cell / 2, xx - cell / 2)
-        ring = (np.abs(distance - radius) < 2.2).astype(np.uint8) * 255
-        top, left = pad + row * (cell + pad), pad + column * (cell + pad)
-        image[top:top + cell, left:left + cell, 0] = ring
-    return image
+        tiles.append((np.abs(distance - radius) < 2.2).astype(np.uint8)[..., None] * 255)
+    return tile_grid(tiles, digit_layout(side, cell))
 
 
 def _metrics(step: int, total: int, per_epoch: int, cuda: bool) -> MetricsLogged:
@@ -100,11 +100,11 @@ def build_image_run(path: Path, total: int = 600, log_every: int = 10, cuda: boo
     sink.handle(RunStarted(config=config, device="cuda:0" if cuda else "cpu",
                            device_name="NVIDIA H100 80GB HBM3" if cuda else "CPU (2 cores)", step=0,
                            total_steps=total, steps_per_epoch=per_epoch, params_g=176_184, params_d=157_601))
-    sink.handle(SampleGrid(0, digit_grid(0)))
+    sink.handle(SampleGrid(0, digit_grid(0), digit_layout()))
     for step in range(log_every, total + 1, log_every):
         sink.handle(_metrics(step, total, per_epoch, cuda))
         if step % 200 == 0:
-            sink.handle(SampleGrid(step, digit_grid(step)))
+            sink.handle(SampleGrid(step, digit_grid(step), digit_layout()))
         if evals and step % 100 == 0:
             sink.handle(_evaluation(step))
         if step == 300:

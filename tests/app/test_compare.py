@@ -10,9 +10,11 @@ from textual.widgets import DataTable
 from waiting import screen_settled, wait_until
 
 from gantui.app.app import GanApp
+from gantui.app.picture_fit import MIN_SAMPLE_CELLS
 from gantui.app.screens.compare import METRICS, TABLE_ROWS, CompareScreen
 from gantui.app.screens.runs import RunsScreen
 from gantui.app.widgets.compare_plot import ComparePlot
+from gantui.app.widgets.sample_view import SampleView
 from gantui.cli import main
 
 
@@ -85,3 +87,20 @@ def test_compare_arguments(runs_dir, image_run, capsys, refs, words) -> None:
     assert exit_info.value.code == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and all(word in error for word in words), error
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_compare_grids_show_readable_samples(runs_dir, image_run, eval_run, size) -> None:
+    """Two image runs side by side in half-cell blocks: each grid shows as many samples as stay readable
+    (at 80×24 the grids' row is a few lines high: there one sample, as large as it goes)."""
+    app = GanApp([runs_dir], graphics="halfcell", poll_interval=0.05, probe_host=False, compare=[image_run, eval_run])
+    async with app.run_test(size=size) as pilot:
+        await _compare_ready(pilot)
+        views = [pilot.app.screen.query_one(f"#compare-sample-{index}", SampleView) for index in range(2)]
+        await wait_until(pilot, lambda: all(view.fit is not None for view in views), what="both grids drawn")
+        for view in views:
+            cells = view.fit.sample_cells
+            if size == (80, 24):
+                assert view.fit.count == 1
+            else:
+                assert 1 < view.fit.count < 16 and cells[0] >= MIN_SAMPLE_CELLS[0] and cells[1] >= MIN_SAMPLE_CELLS[1]

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 from gantui.app.app import GanApp
+from gantui.app.picture_fit import MIN_SAMPLE_CELLS
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.explorer import ExplorerScreen
 from gantui.app.screens.runs import RunsScreen
+from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.grid import GridLayout
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +49,10 @@ async def test_explorer_keys(runs_dir, cgan_run, wait_until, press) -> None:
         first = screen.drawn["interpolation"]
         assert set(screen.drawn) == {"interpolation", "arithmetic", "classes"}
         assert first.shape[1] > first.shape[0] * 4  # 8 images in one row
+        strip = screen.query_one("#strip-interpolation", SampleView)
+        await wait_until(pilot, lambda: strip.fit is not None, what="the interpolation drawn")
+        assert strip.grid == GridLayout(8, 8, 28, 28)  # cut into its samples, as many shown as stay readable
+        assert strip.fit.sample_cells[0] >= MIN_SAMPLE_CELLS[0] and strip.fit.sample_cells[1] >= MIN_SAMPLE_CELLS[1]
 
         seed_b = screen.seed_b
         await press(pilot, "a")

@@ -14,6 +14,8 @@ from waiting import screen_settled, wait_until
 from gantui.app.app import GanApp
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.launcher import LauncherScreen
+from gantui.app.screens.samples import SamplesScreen
+from gantui.app.widgets.sample_view import SampleView
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -53,6 +55,28 @@ async def _launcher_ready(pilot) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_dashboard_snapshot(snap_compare, runs_dir: Path, image_run: Path, size: tuple[int, int]) -> None:
     assert snap_compare(_dashboard_app(runs_dir, image_run), terminal_size=size, run_before=_dashboard_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_dashboard_halfcell_snapshot(snap_compare, runs_dir: Path, image_run: Path, size: tuple[int, int]) -> None:
+    """Half-cell samples large enough to read: fewer of them, cut from the grid (the pane says how many)."""
+    app = GanApp([runs_dir], watch=image_run, graphics="halfcell", poll_interval=0.05, probe_host=False)
+    assert snap_compare(app, terminal_size=size, run_before=_dashboard_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_full_screen_samples_snapshot(snap_compare, runs_dir: Path, image_run: Path, size: tuple[int, int]) -> None:
+    """`Z`: the samples full-screen in half-cell blocks, as many as stay readable."""
+    app = GanApp([runs_dir], watch=image_run, graphics="halfcell", poll_interval=0.05, probe_host=False)
+
+    async def full_screen(pilot) -> None:
+        await wait_until(pilot, lambda: _dashboard_loaded(pilot), what="the dashboard's run loaded")
+        await pilot.press("Z")
+        await wait_until(pilot, screen_settled(pilot, lambda: isinstance(pilot.app.screen, SamplesScreen)
+                                               and pilot.app.screen.query_one(SampleView).fit is not None),
+                         what="the full-screen samples drawn")
+
+    assert snap_compare(app, terminal_size=size, run_before=full_screen)
 
 
 def test_dashboard_toy_snapshot(snap_compare, runs_dir: Path, pattern_run: Path) -> None:

@@ -259,9 +259,10 @@ class CompareScreen(SampleSteppingScreen):
             if key == self._shown_samples[index]:
                 continue
             self._shown_samples[index] = key
+            view.expect_samples(run.config)
             view.show_file(path)
             view.set_dataset(str(run.config.get("dataset", "")))
-            view.border_subtitle = f"step {count(step)}" if step is not None else "no samples"
+            view.set_caption(f"step {count(step)}" if step is not None else "no samples")
 
     # ---- the table ---------------------------------------------------------------------------------------------
     def _fill_table(self) -> None:

@@ -26,6 +26,7 @@ from gantui.app.runview.follow import DashboardFollower, RunPoll
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
+from gantui.app.screens.samples import SamplesScreen
 from gantui.app.widgets.device_pane import DevicePane
 from gantui.app.widgets.events_pane import EventsPane
 from gantui.app.widgets.metric_plot import MetricPlot, PlotView
@@ -69,6 +70,8 @@ class DashboardScreen(SampleSteppingScreen):
         "toggle_log": "log scale for the y axis",
         "cycle_window": "all steps, or only the last 1k / 10k / 100k",
         "cycle_graphics": "draw samples with sixel, kitty, half-cell blocks or ASCII",
+        "zoom": "show fewer samples, larger: all that fit → 16 → 4 → 1",
+        "full_screen": "the samples full-screen (z zooms, , and . step through the snapshots there)",
         "earlier": "the previous sample snapshot",
         "later": "the next sample snapshot (the last one follows new ones)",
         "toggle_compact": "compact or full layout",
@@ -87,6 +90,9 @@ class DashboardScreen(SampleSteppingScreen):
         Binding("l", "toggle_log", "Log y"),
         Binding("w", "cycle_window", "Window"),
         Binding("g", "cycle_graphics", "Graphics"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("Z", "full_screen", "Full screen", key_display="Z"),
+        Binding("enter", "full_screen", "Full screen", show=False),
         Binding("comma", "earlier", "Earlier", key_display=","),
         Binding("full_stop", "later", "Later", key_display="."),
         Binding("v", "toggle_compact", "Compact"),
@@ -239,19 +245,32 @@ class DashboardScreen(SampleSteppingScreen):
             return
         self._shown_sample = key
         view = self.query_one(SampleView)
+        view.expect_samples(poll.config)
         view.show_file(RunLayout(self.path).sample_file(step))
         view.set_dataset(str(poll.config.get("dataset", "")))
         shown = step if step is not None else (steps[-1] if steps else None)
         position = f" ({steps.index(shown) + 1} of {len(steps)})" if shown in steps else ""
         follow = "latest" if step is None else "pinned"
         view.border_title = f"Samples · step {count(shown)}{position}" if shown is not None else "Samples"
-        view.border_subtitle = f"{follow} · , earlier · . later"
+        view.set_caption(f"{follow} · , . step · z zoom")
 
     def all_sample_steps(self) -> tuple[int, ...]:
         return self.poll.sample_steps if self.poll is not None else ()
 
+    def action_zoom(self) -> None:
+        self.query_one(SampleView).cycle_zoom()
+
+    def action_full_screen(self) -> None:
+        def returned(step: int | None) -> None:  # the snapshot stepped to there stays shown here
+            self.sample_step = step
+            self._show_samples()
+
+        view = self.query_one(SampleView)
+        self.app.push_screen(SamplesScreen(self.path, graphics=self.graphics, sample_step=self.sample_step,
+                                           zoom=view.zoom, expected_count=view.expected_count), returned)
+
     async def action_cycle_graphics(self) -> None:
-        self.graphics = next_mode(self.graphics)
+        self.graphics = next_mode(self.graphics, self.app.graphics_modes)  # type: ignore[attr-defined]
         self.app.graphics = self.graphics  # type: ignore[attr-defined]
         await self.query_one(SampleView).set_mode(self.graphics)
         self._shown_sample = None

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 from gantui.app.messages import ExplorerRendered
 from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.grid import GridLayout
 from gantui.engine.run.layout import RunLayout
 
 STEPS_CHOICES = (4, 6, 8, 10, 12, 16)
@@ -98,7 +99,11 @@ class ExplorerScreen(Screen):
             shown = f" · class {label if label is not None else 0} of 0–{classes - 1}" if conditional else ""
             caption = (f"{self.path.name} · generator at step {loaded.step:,} · seed a {seed_a} · "
                        f"seed b {seed_b} · {steps} steps{shown}")
-            self.post_message(ExplorerRendered({**strips, "_classes": classes if conditional else 0}, caption))
+            counts = {"interpolation": max(steps, 2), "arithmetic": 4, "classes": classes}
+            layouts = {name: GridLayout.row_of(counts[name], picture.shape[1], picture.shape[0])
+                       for name, picture in strips.items()} if loaded.info.is_image else {}
+            self.post_message(ExplorerRendered({**strips, "_classes": classes if conditional else 0}, caption,
+                                               layouts=layouts))
         except Exception as error:  # a missing or foreign checkpoint: say why on the screen
             self.post_message(ExplorerRendered({}, error=f"{type(error).__name__}: {error}".splitlines()[0]))
 
@@ -118,7 +123,7 @@ class ExplorerScreen(Screen):
             view = self.query_one(f"#strip-{name}", SampleView)
             view.display = name in strips
             if name in strips:
-                view.show_picture(strips[name])
+                view.show_picture(strips[name], message.layouts.get(name))
 
     # ---- keys -----------------------------------------------------------------------------------------------
     def action_reroll_a(self) -> None:

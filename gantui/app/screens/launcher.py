@@ -231,7 +231,7 @@ class LauncherScreen(Screen):
             return  # an answer to an older question
         self.preview = preview
         view = self.query_one("#preview", SampleView)
-        view.border_subtitle = preview.summary
+        view.set_caption(preview.summary)
         if preview.error:
             view.show_message(preview.error)
         elif preview.picture is not None:

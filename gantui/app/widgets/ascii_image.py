@@ -12,13 +12,20 @@ RAMP = " .:-=+*#%@"  # dark to bright
 CELL_ASPECT = 2.0  # a terminal cell is about twice as tall as it is wide
 
 
-def ascii_lines(picture: PILImage.Image, columns: int, rows: int) -> list[str]:
-    """The picture fitted into columns×rows cells (keeping its aspect), one string per row."""
+def fit_cells(picture: PILImage.Image, columns: int, rows: int) -> tuple[int, int]:
+    """The (columns, rows) the picture takes fitted into columns×rows cells, keeping its aspect; 0s if none."""
     width, height = picture.size
     if width == 0 or height == 0 or columns < 1 or rows < 1:
-        return []
+        return 0, 0
     cols = min(columns, max(1, round(rows * CELL_ASPECT * width / height)))
-    lines = max(1, min(rows, round(cols * height / width / CELL_ASPECT)))
+    return cols, max(1, min(rows, round(cols * height / width / CELL_ASPECT)))
+
+
+def ascii_lines(picture: PILImage.Image, columns: int, rows: int) -> list[str]:
+    """The picture fitted into columns×rows cells (keeping its aspect), one string per row."""
+    cols, lines = fit_cells(picture, columns, rows)
+    if cols == 0:
+        return []
     small = picture.convert("L").resize((cols, lines), PILImage.Resampling.BOX)
     levels = (np.asarray(small, dtype=np.uint16) * len(RAMP)) // 256
     return ["".join(RAMP[level] for level in row) for row in levels]

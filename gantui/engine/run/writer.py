@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from gantui.engine.atomic import write_atomic, write_json_atomic
 from gantui.engine.events import (
@@ -37,6 +38,7 @@ from gantui.engine.events import (
     SampleValues,
     StateChanged,
 )
+from gantui.engine.grid import PNG_KEY, GridLayout
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.reader import read_json
 from gantui.engine.run.state import RunState
@@ -105,11 +107,15 @@ class RunDir:
             write_atomic(path, lambda tmp: tmp.write_text("".join(kept), encoding="utf-8"))
 
     # ---- pictures ----------------------------------------------------------------------------------------
-    def write_sample_grid(self, step: int, image: np.ndarray) -> Path:
+    def write_sample_grid(self, step: int, image: np.ndarray, layout: GridLayout | None = None) -> Path:
+        """The grid as a PNG whose text chunk says how its tiles lie (viewers crop it into its samples)."""
         picture = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
+        info = PngInfo()
+        if layout is not None:
+            info.add_text(PNG_KEY, layout.to_text())
         target = self.layout.sample_png(step)
-        write_atomic(target, lambda tmp: picture.save(tmp, format="PNG"))
-        write_atomic(self.layout.latest_png, lambda tmp: picture.save(tmp, format="PNG"))
+        write_atomic(target, lambda tmp: picture.save(tmp, format="PNG", pnginfo=info))
+        write_atomic(self.layout.latest_png, lambda tmp: picture.save(tmp, format="PNG", pnginfo=info))
         return target
 
     def write_sample_values(self, step: int, fake: list[list[float]], real: list[list[float]]) -> Path:
@@ -174,7 +180,7 @@ class RunDirSink:
         elif isinstance(event, AlarmStatus):
             run.update_status(alarm=event.active[-1] if event.active else "", alarms=list(event.active))
         elif isinstance(event, SampleGrid):
-            run.write_sample_grid(event.step, event.image)
+            run.write_sample_grid(event.step, event.image, event.layout)
         elif isinstance(event, SampleValues):
             run.write_sample_values(event.step, event.fake, event.real)
         elif isinstance(event, CheckpointSaved):
