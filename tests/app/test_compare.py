@@ -63,6 +63,24 @@ async def test_compare_keys(runs_dir, image_run, pattern_run, press) -> None:
         await wait_until(pilot, lambda: screen.sample_step is None, what="following the latest again")
 
 
+async def test_compare_zoom_and_inspect_by_keys(runs_dir, image_run, pattern_run, press) -> None:
+    app = _compare_app(runs_dir, [image_run, pattern_run])
+    async with app.run_test(size=(140, 44)) as pilot:
+        await _compare_ready(pilot)
+        screen = pilot.app.screen
+        plot = screen.query_one(ComparePlot)
+        screen.query_one(DataTable).focus()  # ←/→ reach the cursor even past a focused table
+        await press(pilot, "i", "right")
+        await wait_until(pilot, lambda: plot.view.cursor is not None and "│ 1 " in str(plot.border_subtitle)
+                         and " 2 " in str(plot.border_subtitle), what="both runs read at the cursor")
+        assert f"step {int(plot.view.cursor):,}" in str(plot.border_subtitle)
+        await press(pilot, "plus")
+        await wait_until(pilot, lambda: plot.view.span is not None and plot.shown_range() == plot.view.span,
+                         what="zoomed in")
+        await press(pilot, "t")  # seconds are not steps: the zoom and the cursor go
+        await wait_until(pilot, lambda: plot.view.span is None and plot.view.cursor is None, what="unzoomed")
+
+
 def test_compare_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern_run: Path) -> None:
     assert snap_compare(_compare_app(runs_dir, [image_run, pattern_run]), terminal_size=(140, 44),
                         run_before=_compare_ready)

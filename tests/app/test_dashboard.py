@@ -192,3 +192,47 @@ async def test_active_alarms_show_in_a_banner(runs_dir: Path, image_run: Path, w
         banner = screen.query_one("#banner")
         assert banner.display and banner.has_class("-alarm")
         assert "the discriminator wins" in str(banner.render())
+
+
+def _metrics_row(run: Path, step: float) -> dict[str, str]:
+    import csv
+
+    with open(run / "metrics.csv", newline="") as handle:
+        return next(row for row in csv.DictReader(handle) if float(row["step"]) == step)
+
+
+async def test_zoom_pan_and_inspect_by_keys(runs_dir: Path, image_run: Path, wait_until) -> None:
+    from gantui.app.format import duration, number
+
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        losses, d_outputs = screen.query_one("#losses", MetricPlot), screen.query_one("#d-outputs", MetricPlot)
+        await wait_until(pilot, lambda: losses.cells_drawn > 0, what="the losses drawn")
+        assert losses.shown_range() == (10.0, 600.0)
+        await pilot.press("i")
+        cursor = screen.view.cursor
+        assert cursor is not None and losses._chart.layers[0].markers[0] == "│"
+        for _ in range(3):
+            await pilot.press("right")
+        assert screen.view.cursor > cursor and screen.view.cursor % 10 == 0  # on rows of data
+        row = _metrics_row(image_run, screen.view.cursor)
+        readout = str(losses.border_subtitle)
+        assert f"step {int(screen.view.cursor):,}" in readout and f"epoch {int(float(row['epoch']))}" in readout
+        assert duration(float(row["time"])) in readout
+        assert f"D {number(float(row['loss_d']))}" in readout and f"G {number(float(row['loss_g']))}" in readout
+        assert f"D(x) {number(float(row['d_real']))}" in str(d_outputs.border_subtitle)
+        await pilot.press("plus", "plus")
+        low, high = screen.view.span
+        assert high - low == pytest.approx(590 / 4) and low <= screen.view.cursor <= high
+        assert losses.shown_range() == (low, high) == d_outputs.shown_range()
+        await pilot.press("right_square_bracket")
+        assert screen.view.span[0] > low
+        await pilot.press("minus")
+        assert screen.view.span[1] - screen.view.span[0] == pytest.approx(590 / 2)
+        await pilot.press("0")
+        assert screen.view.span is None and losses.shown_range() == (10.0, 600.0)
+        await pilot.press("i")
+        assert screen.view.cursor is None and "raw" in str(losses.border_subtitle)
+        await pilot.press("question_mark")
+        help_text = " ".join(str(line) for line in pilot.app.screen.lines)
+        assert "inspect cursor" in help_text and "zoom" in help_text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from gantui.app.format import count, duration, number, short_count, size
 from gantui.app.messages import CompareLoaded
 from gantui.app.runview.compare_data import CompareReader, CompareRun
 from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
 from gantui.app.widgets.metric_plot import PlotView
@@ -101,7 +103,7 @@ TABLE_ROWS: tuple[Row, ...] = (
 )
 
 
-class CompareScreen(SampleSteppingScreen):
+class CompareScreen(PlotNavigation, SampleSteppingScreen):
     """Curves, samples and a table of 2 to 8 runs."""
 
     ACTION_HELP = {
@@ -115,6 +117,7 @@ class CompareScreen(SampleSteppingScreen):
         "later": "every sample grid one snapshot later (the last follows new ones)",
         "help": "this list",
         "back": "back",
+        **PLOT_HELP,
     }
     BINDINGS = [
         Binding("m", "next_metric", "Metric"),
@@ -128,6 +131,7 @@ class CompareScreen(SampleSteppingScreen):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit", show=False),
+        *PLOT_BINDINGS,
     ]
 
     def __init__(self, paths: list[Path], *, graphics: str = "ascii", poll_interval: float = POLL_S,
@@ -168,7 +172,7 @@ class CompareScreen(SampleSteppingScreen):
         plot = self.query_one(ComparePlot)
         ema = getattr(self.app, "ema", None)
         if plot.view.ema != ema:
-            plot.set_view(PlotView(ema, plot.view.log_y, plot.view.last_steps))
+            plot.set_view(replace(plot.view, ema=ema))
 
     # ---- reading (a thread; it only posts messages) ----------------------------------------------------------
     @work(thread=True, exclusive=True, group="compare-read", exit_on_error=False)
@@ -225,11 +229,16 @@ class CompareScreen(SampleSteppingScreen):
 
     def action_toggle_x(self) -> None:
         self.x_by_time = not self.x_by_time
+        plot = self.query_one(ComparePlot)
+        plot.set_view(replace(plot.view, span=None, cursor=None))  # steps and seconds do not translate
         self._plot()
 
     def _set_view(self, view: PlotView) -> None:
         self.app.ema = view.ema  # type: ignore[attr-defined]
         self.query_one(ComparePlot).set_view(view)
+
+    def lead_plot(self) -> ComparePlot:
+        return self.query_one(ComparePlot)
 
     def action_cycle_ema(self) -> None:
         self._set_view(self.query_one(ComparePlot).view.next_ema())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -25,6 +26,7 @@ from gantui.app.messages import RunPolled
 from gantui.app.runview.follow import DashboardFollower, RunPoll
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.device_pane import DevicePane
 from gantui.app.widgets.events_pane import EventsPane
@@ -56,7 +58,7 @@ HELP_NOTES = (
 )
 
 
-class DashboardScreen(SampleSteppingScreen):
+class DashboardScreen(PlotNavigation, SampleSteppingScreen):
     """Losses, D(x)/D(G(z)), progress, device, quality, samples and events of one run."""
 
     ACTION_HELP = {
@@ -76,6 +78,7 @@ class DashboardScreen(SampleSteppingScreen):
         "back": "back to the launcher",
         "save_grid": "save the sample grid shown as a PNG (in the run folder's exports/) and say where",
         "explore": "the latent explorer on this run's generator (its last checkpoint)",
+        **PLOT_HELP,
     }
     BINDINGS = [
         Binding("p", "pause_resume", "Pause/resume"),
@@ -94,6 +97,7 @@ class DashboardScreen(SampleSteppingScreen):
         Binding("a", "save_grid", "Save PNG", show=False),
         Binding("x", "explore", "Explore", show=False),
         Binding("escape", "back", "Launcher", show=False),
+        *PLOT_BINDINGS,
     ]
 
     def __init__(self, path: Path, handle: RunHandle | None = None, *, graphics: str = "ascii",
@@ -265,6 +269,9 @@ class DashboardScreen(SampleSteppingScreen):
         for plot in self.query(MetricPlot):
             plot.set_view(view)
 
+    def lead_plot(self) -> MetricPlot:
+        return self.query_one("#losses", MetricPlot)
+
     def action_cycle_ema(self) -> None:
         self._set_view(self.view.next_ema())
 
@@ -333,7 +340,7 @@ class DashboardScreen(SampleSteppingScreen):
     def on_screen_resume(self) -> None:  # the smoothing may have changed on the compare screen meanwhile
         ema = getattr(self.app, "ema", None)
         if ema != self.view.ema:
-            self._set_view(PlotView(ema, self.view.log_y, self.view.last_steps))
+            self._set_view(replace(self.view, ema=ema))
 
     def action_save_grid(self) -> None:
         """Copy the grid on screen to exports/ (pixels as written by the trainer) and say where."""
