@@ -81,6 +81,17 @@ async def test_compare_zoom_and_inspect_by_keys(runs_dir, image_run, pattern_run
         await wait_until(pilot, lambda: plot.view.span is None and plot.view.cursor is None, what="unzoomed")
 
 
+async def test_compare_says_when_the_terminal_is_too_small(runs_dir, image_run, pattern_run) -> None:
+    from gantui.app.widgets.too_small import TooSmall
+
+    async with _compare_app(runs_dir, [image_run, pattern_run]).run_test(size=(50, 14)) as pilot:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), what="compare shown")
+        too_small = pilot.app.screen.query_one(TooSmall)
+        await wait_until(pilot, lambda: too_small.display, what="the too-small note")
+        assert "needs at least 60×18; this terminal is 50×14" in str(too_small.render())
+        assert not pilot.app.screen.query_one(ComparePlot).display
+
+
 def test_compare_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern_run: Path) -> None:
     assert snap_compare(_compare_app(runs_dir, [image_run, pattern_run]), terminal_size=(140, 44),
                         run_before=_compare_ready)

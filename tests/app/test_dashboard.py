@@ -236,3 +236,24 @@ async def test_zoom_pan_and_inspect_by_keys(runs_dir: Path, image_run: Path, wai
         await pilot.press("question_mark")
         help_text = " ".join(str(line) for line in pilot.app.screen.lines)
         assert "inspect cursor" in help_text and "zoom" in help_text
+
+
+@pytest.mark.parametrize("size", [(40, 12), (60, 20), (80, 24)], ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_small_terminals_say_so_and_keep_state_and_step(runs_dir: Path, image_run: Path, wait_until,
+                                                              size) -> None:
+    from gantui.app.widgets.too_small import TooSmall
+
+    async with _app(runs_dir, image_run).run_test(size=size) as pilot:
+        screen = await _ready(pilot, wait_until)
+        await pilot.pause()
+        too_small = screen.query_one(TooSmall)
+        if size == (40, 12):
+            assert too_small.display and not screen.query_one("#panes").display
+            assert "needs at least 50×16; this terminal is 40×12" in str(too_small.render())
+            await pilot.resize_terminal(60, 20)
+            await wait_until(pilot, lambda: not too_small.display and screen.query_one("#panes").display,
+                             what="the panes back at 60×20")
+            return
+        title = str(screen.query_one(RunTitle).render())
+        assert not too_small.display and "finished" in title and "step 600 / 600" in title
+        assert screen.query_one("#losses", MetricPlot).size.width >= 30  # the plots keep room for curves

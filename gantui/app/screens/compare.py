@@ -7,7 +7,6 @@ dashboards); `,` and `.` step every sample grid through time together.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,20 +30,22 @@ from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.too_small import TooSmall
+from gantui.engine.run.layout import undated_name
 
 POLL_S = 1.0
+MIN_SIZE = (60, 18)  # columns, rows below which the plot, grids and table are empty boxes
 METRICS: tuple[tuple[str, str, float], ...] = (  # (column, label, divide by)
     ("loss_d", "loss D", 1.0), ("loss_g", "loss G", 1.0), ("d_real", "D(x)", 1.0), ("d_fake", "D(G(z))", 1.0),
     ("samples_per_s", "samples/s", 1.0), ("mem_allocated", "GPU memory allocated (GiB)", 2.0**30),
     ("rss", "process memory (GiB)", 2.0**30), ("fid", "FID", 1.0), ("kid", "KID", 1.0),
     ("coverage", "coverage", 1.0), ("diversity", "diversity", 1.0),
 )
-_DATE_PREFIX = re.compile(r"^\d{8}-\d{6}-")
 
 
 def run_label(index: int, path: Path) -> str:
     """`2 mnist-dcgan28-wide`: the run's number in the legend and its folder name without the date."""
-    name = _DATE_PREFIX.sub("", path.name)
+    name = undated_name(path.name)
     return f"{index + 1} {name[:28]}"
 
 
@@ -150,6 +151,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         self._shown_samples: list[object] = [None] * len(self.paths)
 
     def compose(self) -> ComposeResult:
+        yield TooSmall("compare screen", MIN_SIZE)
         yield ComparePlot(id="compare-plot", classes="pane")
         with Horizontal(id="compare-samples"):
             for index, label in enumerate(self.labels):
@@ -166,7 +168,11 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
                              key=str(index))
         ema = getattr(self.app, "ema", None)
         self.query_one(ComparePlot).set_view(PlotView(ema))
+        self.query_one(TooSmall).fit(self.size)
         self._read()
+
+    def on_resize(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
 
     def on_screen_resume(self) -> None:  # the smoothing may have changed on a dashboard meanwhile
         plot = self.query_one(ComparePlot)

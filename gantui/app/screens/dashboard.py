@@ -35,6 +35,7 @@ from gantui.app.widgets.progress_pane import ProgressPane
 from gantui.app.widgets.quality_pane import QualityPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.state import LIVE_STATES, RunState
 
@@ -49,6 +50,8 @@ EQUILIBRIUM: dict[str, tuple[float | None, str, float | None]] = {
     "wgan-gp": (0.0, "0", None),
 }
 COMPACT_BELOW = (110, 32)  # columns, rows under which the compact layout is the default
+NARROW_BELOW = 72  # columns under which the samples column gives the plots more of the width
+MIN_SIZE = (50, 16)  # columns, rows below which the panes are empty boxes: TooSmall says so instead
 FAILED_STATES = (RunState.FAILED, RunState.DIVERGED, RunState.LOST)
 
 HELP_NOTES = (
@@ -121,6 +124,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
 
     # ---- layout -----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield TooSmall("dashboard", MIN_SIZE)
         yield RunTitle(self.path.name, id="run-title")
         yield Static("", id="banner", markup=False)
         with Horizontal(id="panes"):
@@ -150,8 +154,10 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self._apply_layout()
 
     def _apply_layout(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
         small = self.size.width < COMPACT_BELOW[0] or self.size.height < COMPACT_BELOW[1]
         self.set_class(self.compact_chosen if self.compact_chosen is not None else small, "compact")
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
 
     # ---- following the run folder (a thread; it only posts messages) ------------------------------------
     @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
