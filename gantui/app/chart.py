@@ -22,6 +22,7 @@ import numpy as np
 
 from gantui.app.format import short_count
 
+Colour = str | tuple[int, int, int]  # a plotext colour name or RGB
 DOTS_X, DOTS_Y = 2, 4  # a braille cell is 2 dots wide and 4 high
 # Braille bit of the dot in sub-row k (0: bottom) and sub-column c of a cell (Unicode U+2800 block).
 _BRAILLE_BITS = np.array([[0x40, 0x80], [0x04, 0x20], [0x02, 0x10], [0x01, 0x08]], dtype=np.int64)
@@ -33,7 +34,7 @@ class Curve:
 
     x: np.ndarray
     y: np.ndarray
-    colour: str
+    colour: Colour
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Layer:
     xs: list[float]
     ys: list[float]
     markers: list[str]
-    colour: str
+    colour: Colour
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class Chart:
 
 
 def build_chart(curves: list[Curve], width: int, height: int, *, log_y: bool = False,
-                references: tuple[tuple[float, str], ...] = (), xlim: tuple[float, float] | None = None,
-                cursor: tuple[float, str] | None = None) -> Chart | None:
+                references: tuple[tuple[float, Colour], ...] = (), xlim: tuple[float, float] | None = None,
+                cursor: tuple[float, Colour] | None = None) -> Chart | None:
     """Lay out and rasterise `curves` and horizontal `references` (y, colour) for a width × height pane,
     over `xlim` (default: the curves' x range), with a vertical `cursor` line (x, colour).
 

@@ -115,7 +115,7 @@ async def test_a_million_points_are_rasterised_to_the_pane(runs_dir: Path, image
         await pilot.pause()
         assert plot.frame.count == 1_000_000
         assert 0 < plot.cells_drawn <= 2 * plot.size.width * plot.size.height  # at most a cell per series
-        top = max(next(layer for layer in plot._chart.layers if layer.colour == "red").ys)
+        top = max(next(layer for layer in plot._chart.layers if layer.colour == plot.colours().curve(0)).ys)
         assert plot._chart.ylim[1] > 5.0 and top > 4.0  # the spike reaches the top of D's layer
         await pilot.press("w")  # the last 1,000 steps: a window of raw rows, still drawn, without the spike
         assert plot.cells_drawn > 0 and plot._chart.ylim[1] < 1.0
@@ -257,3 +257,33 @@ async def test_small_terminals_say_so_and_keep_state_and_step(runs_dir: Path, im
         title = str(screen.query_one(RunTitle).render())
         assert not too_small.display and "finished" in title and "step 600 / 600" in title
         assert screen.query_one("#losses", MetricPlot).size.width >= 30  # the plots keep room for curves
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_every_curve_stands_apart_and_its_legend_matches(runs_dir: Path, image_run: Path, wait_until,
+                                                               monkeypatch, no_color: bool) -> None:
+    """Under NO_COLOR (greys by luminance) and in 16 colours (TERM=xterm): each curve its own, none near the
+    background, and each legend entry the colour of its curve."""
+    from rich.color import Color as RichColor
+    from rich.color import ColorSystem
+    from textual.color import Color
+
+    from gantui.app.palette import markup
+
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        for plot in screen.query(MetricPlot):
+            await wait_until(pilot, lambda plot=plot: plot.cells_drawn > 0, what="the plot drawn")
+            background = Color.parse(pilot.app.theme_variables["surface"])
+            layers = plot._chart.layers
+            curves = [layer.colour for layer in layers[-len(plot.series):]]
+            drawn = curves + [layers[0].colour]  # and the reference line
+            grey = [Color(*colour).brightness for colour in drawn]
+            assert min(abs(g - background.brightness) for g in grey) > 0.15, (plot.id, drawn)
+            assert min(abs(a - b) for i, a in enumerate(grey) for b in grey[i + 1:]) > 0.1, (plot.id, drawn)
+            xterm = [RichColor.from_rgb(*colour).downgrade(ColorSystem.STANDARD).number for colour in drawn]
+            assert len(set(xterm)) == len(xterm) or no_color, (plot.id, xterm)
+            for colour in curves + [layers[0].colour]:
+                assert f"[{markup(colour)}]━" in str(plot.border_title)

@@ -23,11 +23,12 @@ from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number, short_count, size
 from gantui.app.messages import CompareLoaded
+from gantui.app.palette import markup
 from gantui.app.runview.compare_data import CompareReader, CompareRun
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
-from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
+from gantui.app.widgets.compare_plot import ComparePlot
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
@@ -163,9 +164,9 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         table = self.query_one(DataTable)
         # the labels' column has a set width: sized from its cells, a rebuild could catch it at zero width
         table.add_column("", key="what", width=max(len(label) for label, _, _ in TABLE_ROWS) + 2)
+        colours = self.query_one(ComparePlot).colours()
         for index, label in enumerate(self.labels):
-            table.add_column(Text(label, style=f"bold {LEGEND_COLOURS[index % len(LEGEND_COLOURS)]}"),
-                             key=str(index))
+            table.add_column(Text(label, style=f"bold {markup(colours.curve(index))}"), key=str(index))
         ema = getattr(self.app, "ema", None)
         self.query_one(ComparePlot).set_view(PlotView(ema))
         self.query_one(TooSmall).fit(self.size)

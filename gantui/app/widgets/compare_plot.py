@@ -11,11 +11,9 @@ from textual.markup import escape
 
 from gantui.app.chart import Curve, build_chart
 from gantui.app.format import count, duration, number
+from gantui.app.palette import markup
 from gantui.app.widgets.metric_plot import MetricPlot, nearest_row, plotted_curve, shown_rows
 from gantui.engine.run.history import ema
-
-RUN_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "orange")  # plotext names
-LEGEND_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "dark_orange")  # the same in markup
 
 
 class ComparePlot(MetricPlot):
@@ -40,8 +38,10 @@ class ComparePlot(MetricPlot):
         self.replot()
 
     def _update_title(self) -> None:
-        entries = [f"[{LEGEND_COLOURS[i % len(LEGEND_COLOURS)]}]━[/] {escape(label)}"
-                   for i, (label, _, _) in enumerate(getattr(self, "curves", []))]
+        if not self.is_mounted:
+            return
+        colours = self.colours()
+        entries = [f"[{markup(colours.curve(i))}]━[/] {escape(label)}" for i, (label, _, _) in enumerate(self.curves)]
         heading = f"{escape(self.title)}  " if self.title else ""
         self.border_title = heading + "  ".join(entries)
 
@@ -54,7 +54,7 @@ class ComparePlot(MetricPlot):
         return self._smoothed[key]
 
     def replot(self) -> None:
-        key = (self.curves_key, self.view, self.size)
+        key = (self.curves_key, self.view, self.size, self.app.theme)
         if key == self._drawn_key or not self.is_mounted:
             return
         self._drawn_key = key
@@ -62,11 +62,12 @@ class ComparePlot(MetricPlot):
         self.border_subtitle = self.readout() or f"{self.view.describe()} · x: {axis}"
         # One mean per braille dot column: many overlaid min/max bands are unreadable.
         buckets = max(self.size.width - 8, 8) * 2
+        colours = self.colours()
         curves = []
         for index, (_, x, y) in enumerate(self.curves):
             y = self._series(index, y.astype(np.float64))
             rows = shown_rows(x, self.view, None if self.x_by_time else self.view.last_steps)
-            curve = plotted_curve(x[rows], y[rows], RUN_COLOURS[index % len(RUN_COLOURS)], self.view.log_y)
+            curve = plotted_curve(x[rows], y[rows], colours.curve(index), self.view.log_y)
             curves.append(Curve(*bucket_means(curve.x, curve.y, buckets), curve.colour))
         self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=self.view.log_y,
                                     xlim=self.view.span, cursor=self.cursor_line()))

@@ -17,11 +17,8 @@ from textual_plotext import PlotextPlot
 
 from gantui.app.chart import Chart, Curve, build_chart, draw_chart
 from gantui.app.format import count, duration, number
+from gantui.app.palette import PlotColours, Rgb, markup, plot_colours
 from gantui.engine.run.history import MetricsFrame, window
-
-_COLOURS = ("red", "cyan", "yellow", "green")
-CURSOR_COLOUR = "white"
-
 
 EMA_CHOICES = (None, 0.9, 0.99)  # what `e` cycles through: raw, then two smoothings
 WINDOW_CHOICES = (None, 1_000, 10_000, 100_000)  # what `w` cycles through: all steps, then the last N
@@ -118,11 +115,20 @@ class MetricPlot(PlotextPlot):
         self._update_title()
         self.replot()
 
+    def on_mount(self) -> None:
+        self._update_title()
+
+    def colours(self) -> PlotColours:
+        return plot_colours(self.app)
+
     def _update_title(self) -> None:
         """The legend lives in the border title, where it never hides a curve."""
-        entries = [f"[{_COLOURS[i]}]━[/] {escape(label)}" for i, (_, label) in enumerate(self.series)]
+        if not self.is_mounted:  # the colours come from the app's theme: on_mount sets the legend
+            return
+        colours = self.colours()
+        entries = [f"[{markup(colours.curve(i))}]━[/] {escape(label)}" for i, (_, label) in enumerate(self.series)]
         if self.reference is not None:
-            entries.append(f"[white]━[/] {escape(self.reference[1])}")
+            entries.append(f"[{markup(colours.reference)}]━[/] {escape(self.reference[1])}")
         heading = f"{escape(self.title)}  " if self.title else ""
         self.border_title = heading + "  ".join(entries)
 
@@ -139,7 +145,7 @@ class MetricPlot(PlotextPlot):
 
     def replot(self) -> None:
         """Rasterise what the view shows for the pane's size; the next render hands it to plotext."""
-        key = (self.frame.version, self.frame.count, self.view, self.size, self.reference)
+        key = (self.frame.version, self.frame.count, self.view, self.size, self.reference, self.app.theme)
         if key == self._drawn_key or not self.is_mounted:
             return
         self._drawn_key = key
@@ -147,19 +153,20 @@ class MetricPlot(PlotextPlot):
         steps = frame.step_column()
         self.border_subtitle = self.readout() or view.describe()
         rows = shown_rows(steps, view, view.last_steps)
+        colours = self.colours()
         curves = []
         for index, (column, _label) in enumerate(self.series):
             y = frame.series(column, view.ema)[rows].astype(np.float64)
-            curves.append(plotted_curve(steps[rows], y, _COLOURS[index], view.log_y))
-        references = ()
+            curves.append(plotted_curve(steps[rows], y, colours.curve(index), view.log_y))
+        references: tuple[tuple[float, Rgb], ...] = ()
         if self.reference is not None and (not view.log_y or self.reference[0] > 0):
             value = self.reference[0]
-            references = ((math.log10(value) if view.log_y else value, "white"),)
+            references = ((math.log10(value) if view.log_y else value, colours.reference),)
         self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=view.log_y,
                                     references=references, xlim=view.span, cursor=self.cursor_line()))
 
-    def cursor_line(self) -> tuple[float, str] | None:
-        return None if self.view.cursor is None else (self.view.cursor, CURSOR_COLOUR)
+    def cursor_line(self) -> tuple[float, Rgb] | None:
+        return None if self.view.cursor is None else (self.view.cursor, self.colours().cursor)
 
     def x_values(self) -> np.ndarray:
         """The x of every row, ascending: where the inspect cursor can stand."""
@@ -194,7 +201,7 @@ class MetricPlot(PlotextPlot):
         return super().render()
 
 
-def plotted_curve(x: np.ndarray, y: np.ndarray, colour: str, log_y: bool) -> Curve:
+def plotted_curve(x: np.ndarray, y: np.ndarray, colour: Rgb, log_y: bool) -> Curve:
     """The finite points of a series (positive ones, as log10, on a log axis)."""
     keep = np.isfinite(x) & np.isfinite(y) & ((y > 0) if log_y else True)
     if not keep.all():  # a copy only when something must go: a million rows are 8 MB a series
