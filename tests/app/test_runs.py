@@ -160,3 +160,21 @@ async def test_resume_from_the_app_starts_gantui_resume(runs_dir, image_run, wai
         assert commands == [[sys.executable, "-m", "gantui", "resume", str(image_run), "--steps", "1500", "--plain"]]
         assert [handle.path for handle in app.started_runs] == [image_run]
         assert app.started_runs[0].wait(60), "the stand-in for gantui resume did not exit"
+
+
+async def test_names_show_at_120_columns_and_ages_tick(runs_dir, image_run, pattern_run, wait_until) -> None:
+    from textual.widgets import DataTable
+
+    now = [FIXED_TIME + 3600]
+    app = GanApp([runs_dir], graphics="ascii", poll_interval=0.05, probe_host=False, clock=lambda: now[0])
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _listed(pilot, wait_until, 2)
+        await pilot.pause()
+        text = "\n".join(line.text for line in screen.query_one(DataTable).render_lines(screen.region))
+        assert "mnist-mlp-fixture" in text and "pattern1010-pattern-mlp-fixture" in text
+        table = screen.query_one(DataTable)
+        age = str(table.get_cell(str(image_run), "started"))
+        now[0] += 125  # the folders do not change: only the clock moves
+        await wait_until(pilot, lambda: str(table.get_cell(str(image_run), "started")) != age,
+                         what="the age ticking")
+        assert str(table.get_cell(str(image_run), "started")) == "1h02m"

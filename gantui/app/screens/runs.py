@@ -27,13 +27,19 @@ from gantui.app.runview.run_rows import COLUMNS, RunRow, RunScanner, matches, so
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.resume import ResumeScreen
+from gantui.engine.run.layout import undated_name
 from gantui.engine.run.state import RunState
 
 REFRESH_S = 1.0
+AGE_TICK_S = 1.0
 MAX_COMPARE = 8
 STATE_STYLE = {RunState.RUNNING: "bold green", RunState.PAUSED: "yellow", RunState.LOST: "bold red",
                RunState.FAILED: "bold red", RunState.DIVERGED: "bold red", RunState.FINISHED: "",
                RunState.STOPPED: "dim", RunState.INCOMPLETE: "red"}
+
+
+def _age(row: RunRow, now: float) -> str:
+    return duration(max(now - row.started, 0)) if row.started else "?"
 
 
 class RunsScreen(Screen):
@@ -93,6 +99,7 @@ class RunsScreen(Screen):
         for key, heading in (("mark", " "), *COLUMNS):
             table.add_column(heading, key=key)
         table.focus()
+        self.set_interval(AGE_TICK_S, self._tick_ages)
         self._scan()
 
     # ---- the scanner thread: it only posts messages ------------------------------------------------------
@@ -152,12 +159,21 @@ class RunsScreen(Screen):
         speed = count(row.samples_per_s) if row.samples_per_s is not None else "–"
         return [
             Text("●", style="bold") if row.path in self.marked else " ",
+            undated_name(row.name),  # the date is the age's column
             Text(row.state + (" (no checkpoint)" if row.state is RunState.LOST and not row.has_checkpoint else ""),
                  style=STATE_STYLE.get(row.state, "")),
-            duration(max(now - row.started, 0)) if row.started else "?", row.dataset, row.arch, row.loss,
+            _age(row, now), row.dataset, row.arch, row.loss,
             f"{count(row.step)}{total}", number(row.loss_d, 3), number(row.loss_g, 3), best, speed, row.device,
-            row.name,
         ]
+
+    def _tick_ages(self) -> None:
+        """The age column, every second while the list is shown: a scan only refills rows that changed."""
+        if not self.is_current:
+            return
+        table = self.query_one(DataTable)
+        now = getattr(self.app, "clock", time.time)()
+        for row in self.shown:
+            table.update_cell(str(row.path), "started", _age(row, now))
 
     def _summarise(self) -> None:
         heading = dict(COLUMNS)[self.sort_key]
