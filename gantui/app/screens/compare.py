@@ -18,17 +18,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number, short_count, size
 from gantui.app.messages import CompareLoaded
 from gantui.app.palette import markup
 from gantui.app.runview.compare_data import CompareReader, CompareRun
-from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.help import HelpScreen, key_lines
 from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.compare_plot import ComparePlot
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
@@ -122,6 +123,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         **PLOT_HELP,
     }
     BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("m", "next_metric", "Metric"),
         Binding("M", "previous_metric", "Prev metric", show=False),
         Binding("t", "toggle_x", "Step/time"),
@@ -130,7 +132,6 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         Binding("w", "cycle_window", "Window"),
         Binding("comma", "earlier", "Earlier", key_display=","),
         Binding("full_stop", "later", "Later", key_display="."),
-        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit", show=False),
         *PLOT_BINDINGS,
@@ -158,7 +159,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
             for index, label in enumerate(self.labels):
                 yield SampleView(self.graphics, title=label, id=f"compare-sample-{index}", classes="pane")
         yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True, fixed_columns=1)
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -300,8 +301,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
 
     # ---- the rest ------------------------------------------------------------------------------------------------
     def action_help(self) -> None:
-        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS if binding.action in self.ACTION_HELP]
+        lines = key_lines(self.BINDINGS, self.ACTION_HELP)
         self.app.push_screen(HelpScreen("Compare keys", lines, "Runs: " + ", ".join(str(p) for p in self.paths)))
 
     def action_back(self) -> None:

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from gantui.app.format import count
@@ -25,11 +25,12 @@ from gantui.app.launch import RunHandle, WatchedRun
 from gantui.app.messages import RunPolled
 from gantui.app.runview.follow import DashboardFollower, RunPoll
 from gantui.app.screens.choice import ChoiceScreen
-from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.help import HelpScreen, key_lines
 from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.device_pane import DevicePane
 from gantui.app.widgets.events_pane import EventsPane
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.metric_plot import MetricPlot, PlotView
 from gantui.app.widgets.progress_pane import ProgressPane
 from gantui.app.widgets.quality_pane import QualityPane
@@ -139,7 +140,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
                 yield DevicePane(id="device", classes="pane")
                 yield QualityPane(id="quality", classes="pane")
                 yield EventsPane(id="events", classes="pane")
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
@@ -334,8 +335,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self.notify(path, title="Run folder (copied)", timeout=10)
 
     def action_help(self) -> None:
-        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS if binding.action != "back"]
+        lines = key_lines(self.BINDINGS, self.ACTION_HELP, skip=("back",))
         lines.append(("escape", "back to the launcher") if self.can_go_back else ("ctrl+p", "command palette"))
         self.app.push_screen(HelpScreen("Dashboard keys", lines, HELP_NOTES))
 

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList, Select, Static
+from textual.widgets import Button, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -26,6 +26,7 @@ from gantui.app.format import short_count
 from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, DataPreview, PreviewLoaded
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.run_picker import RunPickerScreen
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.option_field import field_row, option_widget, read_value, show_value
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.config import SETTINGS, TrainConfig
@@ -113,7 +114,7 @@ class LauncherScreen(Screen):
                 info = Static("", id="arch-info", classes="pane")
                 info.border_title = "Architecture"
                 yield info
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def _fields(self, names: tuple[str, ...]) -> ComposeResult:
         """One row per option, made from its declaration; the run's length is one row for epochs or steps."""

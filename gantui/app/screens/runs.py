@@ -18,15 +18,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number
 from gantui.app.messages import RunsListed
 from gantui.app.runview.run_rows import COLUMNS, RunRow, RunScanner, matches, sort_rows
 from gantui.app.screens.choice import ChoiceScreen
-from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.help import HelpScreen, key_lines
 from gantui.app.screens.resume import ResumeScreen
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.engine.run.layout import undated_name
 from gantui.engine.run.state import RunState
 
@@ -61,6 +62,7 @@ class RunsScreen(Screen):
     }
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "mark", "Mark"),
         Binding("c", "compare", "Compare"),
         Binding("n", "new_run", "New"),
@@ -70,7 +72,6 @@ class RunsScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -92,7 +93,7 @@ class RunsScreen(Screen):
                     id="runs-filter")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="runs-summary", markup=False)
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -326,7 +327,6 @@ class RunsScreen(Screen):
         self.rescan()
 
     def action_help(self) -> None:
-        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS]
+        lines = key_lines(self.BINDINGS, self.ACTION_HELP)
         self.app.push_screen(HelpScreen("Runs keys", lines, "Runs folders: " +
                                         ", ".join(str(p) for p in self.runs_dirs)))
