@@ -47,7 +47,12 @@ async def test_compare_keys(runs_dir, image_run, pattern_run, press) -> None:
         screen = pilot.app.screen
         plot = screen.query_one(ComparePlot)
         assert len(plot.curves) == 2 and plot.cells_drawn > 0
-        assert {"dataset", "arch", "loss", "optimizer", "lr"} <= set(screen.differing())
+        assert {"dataset", "arch", "loss", "optimizer", "lr", "name", "sample interval", "params G", "step",
+                "length"} <= set(screen.differing())
+        table = screen.query_one(DataTable)
+        for label in screen.differing():
+            assert str(table.get_cell(label, "what")) == f"≠ {label}"
+        assert str(table.get_cell("device", "what")) == "  device"  # both on the CPU: the same, unmarked
         await press(pilot, "m")
         await wait_until(pilot, lambda: plot.title == "loss G", what="loss G plotted")
         await press(pilot, "M", "M")

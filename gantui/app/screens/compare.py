@@ -78,7 +78,13 @@ def _best(name: str) -> Callable[[CompareRun], object]:
     return best
 
 
+def _length(run: CompareRun) -> str:
+    steps, epochs = run.config.get("steps"), run.config.get("epochs")
+    return f"{count(steps)} steps" if steps else f"{count(epochs)} epochs" if epochs else "–"
+
+
 TABLE_ROWS: tuple[Row, ...] = (
+    ("name", lambda run: run.config.get("name"), True),
     ("dataset", lambda run: run.config.get("dataset"), True),
     ("arch", lambda run: run.config.get("arch"), True),
     ("loss", lambda run: run.config.get("loss"), True),
@@ -88,6 +94,8 @@ TABLE_ROWS: tuple[Row, ...] = (
     ("batch size", lambda run: run.config.get("batch_size"), True),
     ("latent dim", lambda run: run.config.get("latent_dim"), True),
     ("seed", lambda run: run.config.get("seed"), True),
+    ("length", _length, True),
+    ("sample interval", lambda run: run.config.get("sample_every"), True),
     ("device", lambda run: run.status.get("device") or run.config.get("device"), True),
     ("params G", lambda run: short_count(run.status.get("params_g")), False),
     ("params D", lambda run: short_count(run.status.get("params_d")), False),
@@ -287,17 +295,16 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         table.clear()  # the rows are rebuilt with new values; where the reader had scrolled to stays put
         for label, value_of, is_config in TABLE_ROWS:
             values = [_text(value_of(run)) for run in self.runs]
-            differs = is_config and len(set(values)) > 1
-            style = "bold reverse" if differs else ""
+            differs = len(set(values)) > 1
+            style = ("bold reverse" if is_config else "bold") if differs else ""  # setups stand out most
             heading = Text(f"≠ {label}" if differs else f"  {label}", style="bold" if differs else "dim")
             table.add_row(heading, *[Text(value, style=style) for value in values], key=label)
         # DataTable may scroll its (hidden) cursor cell into view once the new widths are known: undo that
         table.call_after_refresh(table.scroll_to, x=scrolled, animate=False)
 
     def differing(self) -> list[str]:
-        """Configuration rows whose values differ between the runs."""
-        return [label for label, value_of, is_config in TABLE_ROWS
-                if is_config and len({_text(value_of(run)) for run in self.runs}) > 1]
+        """The rows whose values differ between the runs (each marked ≠)."""
+        return [label for label, value_of, _ in TABLE_ROWS if len({_text(value_of(run)) for run in self.runs}) > 1]
 
     # ---- the rest ------------------------------------------------------------------------------------------------
     def action_help(self) -> None:
