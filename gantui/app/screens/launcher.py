@@ -148,15 +148,21 @@ class LauncherScreen(Screen):
 
 
     @on(CatalogLoaded)
-    def _catalog_loaded(self, message: CatalogLoaded) -> None:
+    async def _catalog_loaded(self, message: CatalogLoaded) -> None:
         catalog = self.catalog = message.catalog
-        datasets = self.query_one("#dataset", Select)
-        datasets.set_options([(name, name) for name in catalog.datasets])
+        # a menu of the data sets alone: the `loading…` menu had a blank entry, which stays choosable
+        loading = self.query_one("#dataset", Select)
+        row = loading.parent
+        first = DEFAULT_DATASET if DEFAULT_DATASET in catalog.datasets else next(iter(catalog.datasets))
+        datasets = Select([(name, name) for name in catalog.datasets], value=first, id="dataset", compact=True,
+                          allow_blank=False)
+        await loading.remove()
+        await row.mount(datasets)
         self.query_one("#device", Select).set_options(
             [("auto  the best available", AUTO)] + [(label, name) for name, label in catalog.devices])
         self.query_one("#device", Select).value = AUTO
-        datasets.value = DEFAULT_DATASET if DEFAULT_DATASET in catalog.datasets else next(iter(catalog.datasets))
         datasets.focus()
+        self._dataset_changed()
 
     # ---- data: path check as you type, preview in a thread ------------------------------------------------
     @property
@@ -204,8 +210,9 @@ class LauncherScreen(Screen):
         label.display = bool(reason or path)
         if reason is None:
             self._start_preview(self.dataset, path, self.image_size)
-        else:
-            self._show_archs(())
+        else:  # forget the last preview: the same data chosen again must load again, and F5 start nothing
+            self.preview = None
+            self._show_archs((), "no architecture: the data cannot be used")
             self.query_one("#preview", SampleView).show_message(reason)
 
     def _start_preview(self, dataset: str, path: str | None, image_size: int | None) -> None:
@@ -239,13 +246,14 @@ class LauncherScreen(Screen):
             view.show_picture(preview.picture)
         else:
             view.show_values(preview.dataset, None, preview.vectors)
-        self._show_archs(preview.archs)
+        self._show_archs(preview.archs, "no architecture: the data cannot be used")
 
     # ---- architectures ------------------------------------------------------------------------------------
-    def _show_archs(self, rows: tuple[ArchRow, ...]) -> None:
+    def _show_archs(self, rows: tuple[ArchRow, ...], empty: str = "waiting for the data…") -> None:
         menu = self.query_one("#arch", OptionList)
         if not rows:
-            menu.set_options([Option("waiting for the data…", disabled=True)])
+            menu.set_options([Option(empty, disabled=True)])
+            self._choose_arch(None)
             return
         menu.set_options([Option(_arch_prompt(row), id=row.name, disabled=row.problem is not None) for row in rows])
         usable = [row.name for row in rows if row.problem is None]
@@ -292,6 +300,10 @@ class LauncherScreen(Screen):
         reason = self.query_one("#data-reason", Static)
         if reason.has_class("-problem"):
             raise UserError(str(reason.render()).removeprefix("✗ "))
+        if self.preview is None:
+            raise UserError("the data is still loading")
+        if self.preview.error:
+            raise UserError(self.preview.error)
         if self.arch is None:
             raise UserError("choose an architecture that fits the data (the list says what each needs)")
         options: dict[str, Any] = {"data": self.query_one("#data", Input).value.strip() or None,
