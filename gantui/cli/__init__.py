@@ -48,6 +48,14 @@ def _graphics(parser: argparse.ArgumentParser, default: str = argparse.SUPPRESS)
     parser.add_argument("--graphics", choices=GRAPHICS, default=default, help="how the app draws sample images")
 
 
+QUIET_ENV = "GANTUI_QUIET"  # set (not 0): as --quiet
+
+
+def _quiet(parser: argparse.ArgumentParser, default: bool | str = argparse.SUPPRESS) -> None:
+    parser.add_argument("--quiet", action="store_true", default=default,
+                        help=f"alarms notify without ringing the terminal bell (or set {QUIET_ENV}=1)")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="gantui", description=DESCRIPTION, epilog=EPILOG,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,6 +63,7 @@ def build_parser() -> Parser:
     parser.add_argument("--runs-dir", dest="app_runs_dir", action="append", metavar="DIR",
                         help="runs folder (repeatable) for the app or the command; default ./runs")
     _graphics(parser, default="auto")
+    _quiet(parser, default=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     train = commands.add_parser("train", help="train a GAN, writing a run folder")
@@ -73,11 +82,13 @@ def build_parser() -> Parser:
     watch.add_argument("run", nargs="?", help="run folder or name")
     _runs_dir(watch)
     _graphics(watch)
+    _quiet(watch)
 
     compare = commands.add_parser("compare", help="compare 2 to 8 runs side by side (curves, samples, config)")
     compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders or names")
     _runs_dir(compare)
     _graphics(compare)
+    _quiet(compare)
 
     resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder or name")
@@ -153,6 +164,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             args.runs_dir = before[0]
         else:
             args.runs_dir = before
+    args.quiet = args.quiet or os.environ.get(QUIET_ENV, "0") not in ("", "0")
     return args
 
 

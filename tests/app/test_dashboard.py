@@ -287,3 +287,51 @@ async def test_every_curve_stands_apart_and_its_legend_matches(runs_dir: Path, i
             assert len(set(xterm)) == len(xterm) or no_color, (plot.id, xterm)
             for colour in curves + [layers[0].colour]:
                 assert f"[{markup(colour)}]━" in str(plot.border_title)
+
+
+def _set_live_alarms(run: Path, alarms: list[str]) -> None:
+    import os
+    import socket
+    import time
+
+    status = json.loads((run / "status.json").read_text())
+    status.update(state="running", heartbeat=time.time() + 3600, pid=os.getpid(), host=socket.gethostname(),
+                  alarms=alarms)
+    (run / "status.json").write_text(json.dumps(status))
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["bell", "quiet"])
+async def test_an_alarm_rings_and_notifies_once(runs_dir: Path, image_run: Path, wait_until, monkeypatch,
+                                                quiet: bool) -> None:
+    first = "discriminator wins at step 300: D loss 0.01. Try a lower D learning rate"
+    _set_live_alarms(image_run, [first])
+    app = GanApp([runs_dir], watch=image_run, graphics="ascii", poll_interval=0.05, probe_host=False, quiet=quiet)
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+
+    def told() -> list[str]:
+        return [str(n.message) for n in app._notifications if n.title == "Alarm"]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        await wait_until(pilot, lambda: told() == [first], what="the alarm's notification")
+        polls = screen.polls_seen
+        _set_live_alarms(image_run, [first])  # a new heartbeat, the same alarm
+        await wait_until(pilot, lambda: screen.polls_seen > polls, what="another poll")
+        assert told() == [first] and len(rings) == (0 if quiet else 1)  # once, however many polls see it
+        second = "divergence at step 400: gradient norm 1e+07. Try a lower learning rate"
+        _set_live_alarms(image_run, [first, second])
+        await wait_until(pilot, lambda: told() == [first, second], what="the second alarm")
+        assert len(rings) == (0 if quiet else 2)
+
+
+def test_quiet_from_the_flag_or_the_environment(monkeypatch) -> None:
+    from gantui.cli import parse_args
+
+    monkeypatch.delenv("GANTUI_QUIET", raising=False)
+    assert not parse_args(["watch"]).quiet and parse_args(["watch", "--quiet"]).quiet
+    assert parse_args(["--quiet", "watch"]).quiet and parse_args(["--quiet"]).quiet
+    monkeypatch.setenv("GANTUI_QUIET", "1")
+    assert parse_args(["compare", "A", "B"]).quiet
+    monkeypatch.setenv("GANTUI_QUIET", "0")
+    assert not parse_args([]).quiet

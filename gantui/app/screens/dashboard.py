@@ -105,8 +105,10 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
     ]
 
     def __init__(self, path: Path, handle: RunHandle | None = None, *, graphics: str = "ascii",
-                 poll_interval: float = POLL_S, probe_host: bool = True, can_go_back: bool = False) -> None:
+                 poll_interval: float = POLL_S, probe_host: bool = True, can_go_back: bool = False,
+                 quiet: bool = False) -> None:
         super().__init__()
+        self.quiet = quiet  # alarms notify without the terminal bell
         self.path = Path(path)
         self.handle: RunHandle = handle if handle is not None else WatchedRun(self.path)
         self.graphics = graphics
@@ -119,6 +121,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self.polls_seen = 0
         self._wake = threading.Event()
         self._notified_failure = False
+        self._alarms_told: set[str] = set()
         self._shown_sample: tuple | None = None
         self._config_applied = False
         self._plotted_version = -1
@@ -225,6 +228,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
             if alarms:
                 more = f" (+{len(alarms) - 1} more)" if len(alarms) > 1 else ""
                 banner.update(f"alarm: {alarms[-1]}{more}")
+                self._tell_alarms(alarms)
             return
         if poll.state is RunState.LOST:
             text = "no heartbeat from this run for a minute: its process may be gone (it can be resumed)"
@@ -235,6 +239,16 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         if not self._notified_failure and poll.state is not RunState.LOST:
             self._notified_failure = True
             self.notify(str(text), title=f"Run {poll.state}", severity="error", timeout=15)
+
+    def _tell_alarms(self, alarms: list) -> None:
+        """Each alarm once (its message names its step): the terminal bell, unless quiet, and a notification."""
+        for alarm in map(str, alarms):
+            if alarm in self._alarms_told:
+                continue
+            self._alarms_told.add(alarm)
+            if not self.quiet:
+                self.app.bell()
+            self.notify(alarm, title="Alarm", severity="warning", timeout=12)
 
     # ---- samples ----------------------------------------------------------------------------------------
     def _show_samples(self) -> None:
