@@ -335,3 +335,15 @@ def test_quiet_from_the_flag_or_the_environment(monkeypatch) -> None:
     assert parse_args(["compare", "A", "B"]).quiet
     monkeypatch.setenv("GANTUI_QUIET", "0")
     assert not parse_args([]).quiet
+
+
+async def test_a_light_theme_recolours_curves_and_legends(runs_dir: Path, image_run: Path, wait_until) -> None:
+    from gantui.app.palette import ON_LIGHT, markup
+
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        losses = screen.query_one("#losses", MetricPlot)
+        pilot.app.theme = "textual-light"
+        await wait_until(pilot, lambda: losses._chart is not None and losses._chart.layers[-1].colour == ON_LIGHT[1],
+                         what="the curves in the light palette")
+        assert f"[{markup(ON_LIGHT[0])}]━" in str(losses.border_title)

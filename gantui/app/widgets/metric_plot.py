@@ -117,6 +117,11 @@ class MetricPlot(PlotextPlot):
 
     def on_mount(self) -> None:
         self._update_title()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:  # the colours come from the theme
+        self._update_title()
+        self.replot()
 
     def colours(self) -> PlotColours:
         return plot_colours(self.app)
