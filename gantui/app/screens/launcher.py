@@ -59,8 +59,6 @@ HELP_NOTES = (
 )
 
 
-
-
 class LauncherScreen(Screen):
     """Menus for a new run, a preview of its data, and a key to start it."""
 
@@ -145,7 +143,6 @@ class LauncherScreen(Screen):
                                       timeout=30)
             return
         self.post_message(CatalogLoaded(catalog))
-
 
     @on(CatalogLoaded)
     async def _catalog_loaded(self, message: CatalogLoaded) -> None:
