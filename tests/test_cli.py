@@ -172,3 +172,31 @@ def test_sigterm_stops_gracefully_with_a_final_checkpoint(tmp_path):
     assert after["state"] == "finished" and after["started"] == status["started"]
     steps = [int(line.split(",")[0]) for line in metrics.read_text().splitlines()[1:]]
     assert steps == sorted(set(steps)) and steps[-1] == status["step"] + 10  # continuous, no step twice
+
+
+@pytest.mark.parametrize("command", [["runs"], ["watch", "RUN"], ["compare", "A", "B"], ["resume", "RUN"],
+                                     ["sample", "RUN", "--out", "x.png"], ["export", "RUN", "--out", "g.pt"]])
+def test_runs_dir_before_the_command_serves_it(command):
+    from gantui.cli import parse_args
+
+    assert parse_args(["--runs-dir", "a", "--runs-dir", "b", *command]).runs_dir == ["a", "b"]
+    assert parse_args(["--runs-dir", "a", *command, "--runs-dir", "c"]).runs_dir == ["c"]  # its own wins
+    assert parse_args(command).runs_dir is None
+
+
+def test_runs_dir_before_train_and_graphics_before_watch():
+    from gantui.cli import parse_args
+    from gantui.engine.errors import UserError
+
+    assert parse_args(["--runs-dir", "a", "train", "--dataset", "mnist"]).runs_dir == "a"
+    with pytest.raises(UserError, match="one --runs-dir"):
+        parse_args(["--runs-dir", "a", "--runs-dir", "b", "train"])
+    assert parse_args(["--graphics", "ascii", "watch"]).graphics == "ascii"
+    assert parse_args(["--graphics", "ascii", "watch", "--graphics", "sixel"]).graphics == "sixel"
+    assert parse_args(["watch"]).graphics == "auto"
+
+
+def test_runs_lists_the_folder_given_before_the_command(tmp_path):
+    result = gantui("--runs-dir", tmp_path / "elsewhere", "runs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "elsewhere" in result.stdout and "runs\n" not in result.stdout

@@ -55,7 +55,8 @@ class GanApp(App):
 
     def __init__(self, runs_dirs: list[Path] | None = None, watch: Path | None = None, graphics: str = "auto",
                  *, train_mode: str = "process", poll_interval: float = 0.5, probe_host: bool = True,
-                 compare: list[Path] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 compare: list[Path] | None = None, clock: Callable[[], float] = time.time,
+                 quiet: bool = False) -> None:
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
@@ -74,6 +75,7 @@ class GanApp(App):
 
             self._compare_reader = CompareReader(self.compare).prefetch()
         self.clock = clock  # the runs list's ages (snapshot tests fix it)
+        self.quiet = quiet  # no terminal bell on alarms
         self.ema: float | None = None  # curve smoothing, shared by the dashboards and compare
 
     def on_mount(self) -> None:
@@ -109,7 +111,7 @@ class GanApp(App):
 
     def dashboard(self, path: Path, handle: RunHandle | None = None, can_go_back: bool = False) -> DashboardScreen:
         return DashboardScreen(path, handle, graphics=self.graphics, poll_interval=self.poll_interval,
-                               probe_host=self.probe_host, can_go_back=can_go_back)
+                               probe_host=self.probe_host, can_go_back=can_go_back, quiet=self.quiet)
 
     # ---- runs -------------------------------------------------------------------------------------------
     def start_run(self, config: TrainConfig) -> RunHandle:
@@ -217,9 +219,9 @@ def _alive(handle: RunHandle) -> bool:
 
 
 def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto",
-            compare: list[Path] | None = None) -> int:
+            compare: list[Path] | None = None, quiet: bool = False) -> int:
     """The CLI's entry: the runs list, the dashboard on `watch`, or compare on `compare`; the exit status
     (129 when the terminal hung up)."""
-    app = GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare)
+    app = GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare, quiet=quiet)
     app.run()
     return app.return_code or 0

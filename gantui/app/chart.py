@@ -22,6 +22,7 @@ import numpy as np
 
 from gantui.app.format import short_count
 
+Colour = str | tuple[int, int, int]  # a plotext colour name or RGB
 DOTS_X, DOTS_Y = 2, 4  # a braille cell is 2 dots wide and 4 high
 # Braille bit of the dot in sub-row k (0: bottom) and sub-column c of a cell (Unicode U+2800 block).
 _BRAILLE_BITS = np.array([[0x40, 0x80], [0x04, 0x20], [0x02, 0x10], [0x01, 0x08]], dtype=np.int64)
@@ -33,7 +34,7 @@ class Curve:
 
     x: np.ndarray
     y: np.ndarray
-    colour: str
+    colour: Colour
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Layer:
     xs: list[float]
     ys: list[float]
     markers: list[str]
-    colour: str
+    colour: Colour
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,23 @@ class Chart:
     ylim: tuple[float, float]
     xticks: tuple[list[float], list[str]]
     yticks: tuple[list[float], list[str]]
-    layers: list[Layer]  # reference lines, then the curves
+    layers: list[Layer]  # the cursor, reference lines, then the curves
     cells: int
+    x_cell: float = 1.0  # the x span of one cell column: how far the inspect cursor moves a key press
 
 
 def build_chart(curves: list[Curve], width: int, height: int, *, log_y: bool = False,
-                references: tuple[tuple[float, str], ...] = ()) -> Chart | None:
-    """Lay out and rasterise `curves` and horizontal `references` (y, colour) for a width × height pane.
+                references: tuple[tuple[float, Colour], ...] = (), xlim: tuple[float, float] | None = None,
+                cursor: tuple[float, Colour] | None = None) -> Chart | None:
+    """Lay out and rasterise `curves` and horizontal `references` (y, colour) for a width × height pane,
+    over `xlim` (default: the curves' x range), with a vertical `cursor` line (x, colour).
 
     None when nothing fits or there is nothing to draw."""
     curves = [c for c in curves if c.x.size]
     if not curves:
         return None
-    x_first = min(float(c.x[0]) for c in curves)
-    x_last = max(float(c.x[-1]) for c in curves)
+    x_first = min(float(c.x[0]) for c in curves) if xlim is None else xlim[0]
+    x_last = max(float(c.x[-1]) for c in curves) if xlim is None else xlim[1]
     if x_last <= x_first:
         x_last = x_first + 1.0
     y_low = min(float(np.min(c.y)) for c in curves)
@@ -88,8 +92,14 @@ def build_chart(curves: list[Curve], width: int, height: int, *, log_y: bool = F
     lines = [Curve(np.array([x_first, x_last]), np.array([value, value]), colour) for value, colour in references]
     # reference lines first: where a curve crosses one, the curve's cell is drawn over it
     layers = [_layer(c, (x_first, x_last), (y_bottom, y_top), canvas_columns, canvas_rows) for c in lines + curves]
+    x_cell = (x_last - x_first) / (canvas_columns - 1)
+    if cursor is not None and x_first <= cursor[0] <= x_last:  # under everything: a curve crossing it shows
+        column_x = x_first + round((cursor[0] - x_first) / x_cell) * x_cell
+        y_cell = (y_top - y_bottom) / (canvas_rows - 1)
+        ys = [y_bottom + row * y_cell for row in range(canvas_rows)]
+        layers.insert(0, Layer([column_x] * canvas_rows, ys, ["│"] * canvas_rows, cursor[1]))
     return Chart((x_first, x_last), (y_bottom, y_top), xticks, yticks, layers,
-                 sum(len(layer.xs) for layer in layers))
+                 sum(len(layer.xs) for layer in layers), x_cell)
 
 
 def draw_chart(plt, chart: Chart | None) -> None:

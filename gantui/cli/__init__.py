@@ -43,8 +43,17 @@ def _runs_dir(parser: argparse.ArgumentParser) -> None:
                         help="runs folder (repeatable); default ./runs")
 
 
-def _graphics(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--graphics", choices=GRAPHICS, default="auto", help="how the app draws sample images")
+def _graphics(parser: argparse.ArgumentParser, default: str = argparse.SUPPRESS) -> None:
+    """--graphics before the command or after it; unset after it, the one before (or auto) stands."""
+    parser.add_argument("--graphics", choices=GRAPHICS, default=default, help="how the app draws sample images")
+
+
+QUIET_ENV = "GANTUI_QUIET"  # set (not 0): as --quiet
+
+
+def _quiet(parser: argparse.ArgumentParser, default: bool | str = argparse.SUPPRESS) -> None:
+    parser.add_argument("--quiet", action="store_true", default=default,
+                        help=f"alarms notify without ringing the terminal bell (or set {QUIET_ENV}=1)")
 
 
 def build_parser() -> Parser:
@@ -52,8 +61,9 @@ def build_parser() -> Parser:
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gantui {__version__}")
     parser.add_argument("--runs-dir", dest="app_runs_dir", action="append", metavar="DIR",
-                        help="runs folder for the app (repeatable); default ./runs")
-    _graphics(parser)
+                        help="runs folder (repeatable) for the app or the command; default ./runs")
+    _graphics(parser, default="auto")
+    _quiet(parser, default=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     train = commands.add_parser("train", help="train a GAN, writing a run folder")
@@ -72,11 +82,13 @@ def build_parser() -> Parser:
     watch.add_argument("run", nargs="?", help="run folder or name")
     _runs_dir(watch)
     _graphics(watch)
+    _quiet(watch)
 
     compare = commands.add_parser("compare", help="compare 2 to 8 runs side by side (curves, samples, config)")
     compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders or names")
     _runs_dir(compare)
     _graphics(compare)
+    _quiet(compare)
 
     resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder or name")
@@ -116,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from gantui.cli import commands
 
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
         handler = {
             None: commands.app, "train": commands.train, "check": commands.check, "runs": commands.runs,
             "watch": commands.watch, "compare": commands.compare, "resume": commands.resume, "sample": commands.sample,
@@ -139,6 +151,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("gantui: interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(status or 0)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line parsed; `gantui --runs-dir DIR COMMAND` serves COMMAND unless it names its own folder."""
+    args = build_parser().parse_args(argv)
+    before = args.app_runs_dir
+    if before and getattr(args, "runs_dir", "absent") is None:
+        if args.command in ("train", "check"):  # a training option: the one folder the run is written to
+            if len(before) > 1:
+                raise UserError(f"gantui {args.command} writes to one --runs-dir (got {len(before)})")
+            args.runs_dir = before[0]
+        else:
+            args.runs_dir = before
+    args.quiet = args.quiet or os.environ.get(QUIET_ENV, "0") not in ("", "0")
+    return args
 
 
 def one_line(text: str) -> str:

@@ -140,7 +140,7 @@ def _age(started: float) -> str:
 def app(args: argparse.Namespace) -> int:
     from gantui.app.app import run_app
 
-    return run_app(runs_dirs(args.app_runs_dir), graphics=args.graphics)
+    return run_app(runs_dirs(args.app_runs_dir), graphics=args.graphics, quiet=args.quiet)
 
 
 def watch(args: argparse.Namespace) -> int:
@@ -155,7 +155,7 @@ def watch(args: argparse.Namespace) -> int:
         if not live:
             raise UserError(f"no live run in {', '.join(map(str, dirs))}; name one: gantui watch RUN")
         path = live[0].path
-    return run_app(dirs, watch=path, graphics=args.graphics)
+    return run_app(dirs, watch=path, graphics=args.graphics, quiet=args.quiet)
 
 
 COMPARE_RUNS = (2, 8)
@@ -171,7 +171,7 @@ def compare(args: argparse.Namespace) -> int:
     repeated = sorted({p.name for p in paths if paths.count(p) > 1})
     if repeated:
         raise UserError(f"the same run twice: {', '.join(repeated)}")
-    return run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths)
+    return run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths, quiet=args.quiet)
 
 
 MAX_SAMPLES = 4096  # pictures in one `gantui sample` grid

@@ -49,7 +49,12 @@ async def test_compare_keys(runs_dir, image_run, pattern_run, press) -> None:
         screen = pilot.app.screen
         plot = screen.query_one(ComparePlot)
         assert len(plot.curves) == 2 and plot.cells_drawn > 0
-        assert {"dataset", "arch", "loss", "optimizer", "lr"} <= set(screen.differing())
+        assert {"dataset", "arch", "loss", "optimizer", "lr", "name", "sample interval", "params G", "step",
+                "length"} <= set(screen.differing())
+        table = screen.query_one(DataTable)
+        for label in screen.differing():
+            assert str(table.get_cell(label, "what")) == f"≠ {label}"
+        assert str(table.get_cell("device", "what")) == "  device"  # both on the CPU: the same, unmarked
         await press(pilot, "m")
         await wait_until(pilot, lambda: plot.title == "loss G", what="loss G plotted")
         await press(pilot, "M", "M")
@@ -63,6 +68,35 @@ async def test_compare_keys(runs_dir, image_run, pattern_run, press) -> None:
         await wait_until(pilot, lambda: screen.sample_step == steps[-2], what="one snapshot back")
         await press(pilot, "full_stop")
         await wait_until(pilot, lambda: screen.sample_step is None, what="following the latest again")
+
+
+async def test_compare_zoom_and_inspect_by_keys(runs_dir, image_run, pattern_run, press) -> None:
+    app = _compare_app(runs_dir, [image_run, pattern_run])
+    async with app.run_test(size=(140, 44)) as pilot:
+        await _compare_ready(pilot)
+        screen = pilot.app.screen
+        plot = screen.query_one(ComparePlot)
+        screen.query_one(DataTable).focus()  # ←/→ reach the cursor even past a focused table
+        await press(pilot, "i", "right")
+        await wait_until(pilot, lambda: plot.view.cursor is not None and "│ 1 " in str(plot.border_subtitle)
+                         and " 2 " in str(plot.border_subtitle), what="both runs read at the cursor")
+        assert f"step {int(plot.view.cursor):,}" in str(plot.border_subtitle)
+        await press(pilot, "plus")
+        await wait_until(pilot, lambda: plot.view.span is not None and plot.shown_range() == plot.view.span,
+                         what="zoomed in")
+        await press(pilot, "t")  # seconds are not steps: the zoom and the cursor go
+        await wait_until(pilot, lambda: plot.view.span is None and plot.view.cursor is None, what="unzoomed")
+
+
+async def test_compare_says_when_the_terminal_is_too_small(runs_dir, image_run, pattern_run) -> None:
+    from gantui.app.widgets.too_small import TooSmall
+
+    async with _compare_app(runs_dir, [image_run, pattern_run]).run_test(size=(50, 14)) as pilot:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), what="compare shown")
+        too_small = pilot.app.screen.query_one(TooSmall)
+        await wait_until(pilot, lambda: too_small.display, what="the too-small note")
+        assert "needs at least 60×18; this terminal is 50×14" in str(too_small.render())
+        assert not pilot.app.screen.query_one(ComparePlot).display
 
 
 def test_compare_snapshot(snap_compare, runs_dir: Path, image_run: Path, pattern_run: Path) -> None:

@@ -115,7 +115,7 @@ async def test_a_million_points_are_rasterised_to_the_pane(runs_dir: Path, image
         await pilot.pause()
         assert plot.frame.count == 1_000_000
         assert 0 < plot.cells_drawn <= 2 * plot.size.width * plot.size.height  # at most a cell per series
-        top = max(next(layer for layer in plot._chart.layers if layer.colour == "red").ys)
+        top = max(next(layer for layer in plot._chart.layers if layer.colour == plot.colours().curve(0)).ys)
         assert plot._chart.ylim[1] > 5.0 and top > 4.0  # the spike reaches the top of D's layer
         await pilot.press("w")  # the last 1,000 steps: a window of raw rows, still drawn, without the spike
         assert plot.cells_drawn > 0 and plot._chart.ylim[1] < 1.0
@@ -192,3 +192,158 @@ async def test_active_alarms_show_in_a_banner(runs_dir: Path, image_run: Path, w
         banner = screen.query_one("#banner")
         assert banner.display and banner.has_class("-alarm")
         assert "the discriminator wins" in str(banner.render())
+
+
+def _metrics_row(run: Path, step: float) -> dict[str, str]:
+    import csv
+
+    with open(run / "metrics.csv", newline="") as handle:
+        return next(row for row in csv.DictReader(handle) if float(row["step"]) == step)
+
+
+async def test_zoom_pan_and_inspect_by_keys(runs_dir: Path, image_run: Path, wait_until) -> None:
+    from gantui.app.format import duration, number
+
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        losses, d_outputs = screen.query_one("#losses", MetricPlot), screen.query_one("#d-outputs", MetricPlot)
+        await wait_until(pilot, lambda: losses.cells_drawn > 0, what="the losses drawn")
+        assert losses.shown_range() == (10.0, 600.0)
+        await pilot.press("i")
+        cursor = screen.view.cursor
+        assert cursor is not None and losses._chart.layers[0].markers[0] == "│"
+        for _ in range(3):
+            await pilot.press("right")
+        assert screen.view.cursor > cursor and screen.view.cursor % 10 == 0  # on rows of data
+        row = _metrics_row(image_run, screen.view.cursor)
+        readout = str(losses.border_subtitle)
+        assert f"step {int(screen.view.cursor):,}" in readout and f"epoch {int(float(row['epoch']))}" in readout
+        assert duration(float(row["time"])) in readout
+        assert f"D {number(float(row['loss_d']))}" in readout and f"G {number(float(row['loss_g']))}" in readout
+        assert f"D(x) {number(float(row['d_real']))}" in str(d_outputs.border_subtitle)
+        await pilot.press("plus", "plus")
+        low, high = screen.view.span
+        assert high - low == pytest.approx(590 / 4) and low <= screen.view.cursor <= high
+        assert losses.shown_range() == (low, high) == d_outputs.shown_range()
+        await pilot.press("right_square_bracket")
+        assert screen.view.span[0] > low
+        await pilot.press("minus")
+        assert screen.view.span[1] - screen.view.span[0] == pytest.approx(590 / 2)
+        await pilot.press("0")
+        assert screen.view.span is None and losses.shown_range() == (10.0, 600.0)
+        await pilot.press("i")
+        assert screen.view.cursor is None and "raw" in str(losses.border_subtitle)
+        await pilot.press("question_mark")
+        help_text = " ".join(str(line) for line in pilot.app.screen.lines)
+        assert "inspect cursor" in help_text and "zoom" in help_text
+
+
+@pytest.mark.parametrize("size", [(40, 12), (60, 20), (80, 24)], ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_small_terminals_say_so_and_keep_state_and_step(runs_dir: Path, image_run: Path, wait_until,
+                                                              size) -> None:
+    from gantui.app.widgets.too_small import TooSmall
+
+    async with _app(runs_dir, image_run).run_test(size=size) as pilot:
+        screen = await _ready(pilot, wait_until)
+        await pilot.pause()
+        too_small = screen.query_one(TooSmall)
+        if size == (40, 12):
+            assert too_small.display and not screen.query_one("#panes").display
+            assert "needs at least 50×16; this terminal is 40×12" in str(too_small.render())
+            await pilot.resize_terminal(60, 20)
+            await wait_until(pilot, lambda: not too_small.display and screen.query_one("#panes").display,
+                             what="the panes back at 60×20")
+            return
+        title = str(screen.query_one(RunTitle).render())
+        assert not too_small.display and "finished" in title and "step 600 / 600" in title
+        assert screen.query_one("#losses", MetricPlot).size.width >= 30  # the plots keep room for curves
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_every_curve_stands_apart_and_its_legend_matches(runs_dir: Path, image_run: Path, wait_until,
+                                                               monkeypatch, no_color: bool) -> None:
+    """Under NO_COLOR (greys by luminance) and in 16 colours (TERM=xterm): each curve its own, none near the
+    background, and each legend entry the colour of its curve."""
+    from rich.color import Color as RichColor
+    from rich.color import ColorSystem
+    from textual.color import Color
+
+    from gantui.app.palette import markup
+
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        for plot in screen.query(MetricPlot):
+            await wait_until(pilot, lambda plot=plot: plot.cells_drawn > 0, what="the plot drawn")
+            background = Color.parse(pilot.app.theme_variables["surface"])
+            layers = plot._chart.layers
+            curves = [layer.colour for layer in layers[-len(plot.series):]]
+            drawn = curves + [layers[0].colour]  # and the reference line
+            grey = [Color(*colour).brightness for colour in drawn]
+            assert min(abs(g - background.brightness) for g in grey) > 0.15, (plot.id, drawn)
+            assert min(abs(a - b) for i, a in enumerate(grey) for b in grey[i + 1:]) > 0.1, (plot.id, drawn)
+            xterm = [RichColor.from_rgb(*colour).downgrade(ColorSystem.STANDARD).number for colour in drawn]
+            assert len(set(xterm)) == len(xterm) or no_color, (plot.id, xterm)
+            for colour in curves + [layers[0].colour]:
+                assert f"[{markup(colour)}]━" in str(plot.border_title)
+
+
+def _set_live_alarms(run: Path, alarms: list[str]) -> None:
+    import os
+    import socket
+    import time
+
+    status = json.loads((run / "status.json").read_text())
+    status.update(state="running", heartbeat=time.time() + 3600, pid=os.getpid(), host=socket.gethostname(),
+                  alarms=alarms)
+    (run / "status.json").write_text(json.dumps(status))
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["bell", "quiet"])
+async def test_an_alarm_rings_and_notifies_once(runs_dir: Path, image_run: Path, wait_until, monkeypatch,
+                                                quiet: bool) -> None:
+    first = "discriminator wins at step 300: D loss 0.01. Try a lower D learning rate"
+    _set_live_alarms(image_run, [first])
+    app = GanApp([runs_dir], watch=image_run, graphics="ascii", poll_interval=0.05, probe_host=False, quiet=quiet)
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+
+    def told() -> list[str]:
+        return [str(n.message) for n in app._notifications if n.title == "Alarm"]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        await wait_until(pilot, lambda: told() == [first], what="the alarm's notification")
+        polls = screen.polls_seen
+        _set_live_alarms(image_run, [first])  # a new heartbeat, the same alarm
+        await wait_until(pilot, lambda: screen.polls_seen > polls, what="another poll")
+        assert told() == [first] and len(rings) == (0 if quiet else 1)  # once, however many polls see it
+        second = "divergence at step 400: gradient norm 1e+07. Try a lower learning rate"
+        _set_live_alarms(image_run, [first, second])
+        await wait_until(pilot, lambda: told() == [first, second], what="the second alarm")
+        assert len(rings) == (0 if quiet else 2)
+
+
+def test_quiet_from_the_flag_or_the_environment(monkeypatch) -> None:
+    from gantui.cli import parse_args
+
+    monkeypatch.delenv("GANTUI_QUIET", raising=False)
+    assert not parse_args(["watch"]).quiet and parse_args(["watch", "--quiet"]).quiet
+    assert parse_args(["--quiet", "watch"]).quiet and parse_args(["--quiet"]).quiet
+    monkeypatch.setenv("GANTUI_QUIET", "1")
+    assert parse_args(["compare", "A", "B"]).quiet
+    monkeypatch.setenv("GANTUI_QUIET", "0")
+    assert not parse_args([]).quiet
+
+
+async def test_a_light_theme_recolours_curves_and_legends(runs_dir: Path, image_run: Path, wait_until) -> None:
+    from gantui.app.palette import ON_LIGHT, markup
+
+    async with _app(runs_dir, image_run).run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, wait_until)
+        losses = screen.query_one("#losses", MetricPlot)
+        pilot.app.theme = "textual-light"
+        await wait_until(pilot, lambda: losses._chart is not None and losses._chart.layers[-1].colour == ON_LIGHT[1],
+                         what="the curves in the light palette")
+        assert f"[{markup(ON_LIGHT[0])}]━" in str(losses.border_title)

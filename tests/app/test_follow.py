@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from gantui.app.runview.follow import DashboardFollower
@@ -72,7 +73,12 @@ def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
     assert "FID 25.7 ↓ (was 30)" in text and "coverage 9/10 classes" in text
     assert "\n9 " in text and "0%" in text and "D(x) 0.507 Δ+0.01" in text
     text = "\n".join(line.plain for line in pane._lines(DashboardFollower(image_run, probe_host=False).poll()))
-    assert text.splitlines()[0] == NO_EVAL and "equilibrium" in text
+    assert text.splitlines()[0] == NO_EVAL and "equilibrium" in text  # no eval_every in its configuration
+    config = json.loads((image_run / "config.json").read_text())
+    for every, said in ((1000, "first evaluation at step 1,000"), (500, "every 500 steps"), (None, "off")):
+        (image_run / "config.json").write_text(json.dumps({**config, "eval_every": every}))
+        text = "\n".join(line.plain for line in pane._lines(DashboardFollower(image_run, probe_host=False).poll()))
+        assert said in text.splitlines()[0], (every, text)
 
 
 def test_event_lines_tell_the_best_checkpoint_from_the_last() -> None:

@@ -69,3 +69,58 @@ async def test_open_an_existing_run_and_go_back(runs_dir: Path, image_run: Path,
         assert isinstance(pilot.app.screen, LauncherScreen)
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, RunsScreen)
+
+
+async def test_a_good_dataset_after_an_unusable_one_loads(runs_dir: Path, wait_until) -> None:
+    """cifar10 without its files, then a bad path, then mnist: mnist's preview and architectures come back,
+    and while the data is unusable F5 starts nothing."""
+    from textual.widgets import OptionList
+
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        assert screen.dataset == "mnist" and screen.arch is not None
+        await pilot.press("enter", *"cifar10", "enter")
+        assert screen.dataset == "cifar10" and screen.arch is None  # no files, no --download
+        assert screen.query_one("#data-reason").has_class("-problem")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: any("Cannot start" in str(n.title) for n in pilot.app._notifications),
+                         what="the refusal")
+        await pilot.press("enter", *"mnist", "enter")  # the data shown before cifar10: loaded again
+        await wait_until(pilot, lambda: screen.preview is not None and screen.preview.dataset == "mnist"
+                         and screen.arch is not None, what="mnist loaded again after cifar10")
+        await pilot.press("enter", *"imagefolder", "enter", "tab", *"nowhere")
+        assert screen.arch is None and screen.query_one("#data-reason").has_class("-problem")
+        await pilot.press(*["backspace"] * len("nowhere"), "shift+tab", "enter", *"mnist", "enter")
+        assert screen.dataset == "mnist"
+        await wait_until(pilot, lambda: screen.preview is not None and screen.preview.dataset == "mnist"
+                         and screen.arch is not None, what="mnist loaded again after a bad path")
+        menu = screen.query_one("#arch", OptionList)
+        assert menu.option_count > 1 and "waiting" not in str(menu.get_option_at_index(0).prompt)
+        assert not any(runs_dir.iterdir())
+
+
+async def test_the_dataset_menu_offers_only_datasets(runs_dir: Path, wait_until) -> None:
+    from textual.widgets import Select
+
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        menu = screen.query_one("#dataset", Select)
+        values = [value for _, value in menu._options]
+        assert values == list(screen.catalog.datasets)  # no blank `loading…` entry to choose
+
+
+async def test_the_focused_field_stands_out(runs_dir: Path, wait_until) -> None:
+    from textual.widgets import Label
+
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        rows = list(screen.query(".field"))
+        labels = [row.query_one(Label) for row in rows]
+        await pilot.press("tab")  # from the dataset menu to the data path
+        focused = next(row for row in rows if pilot.app.focused in row.walk_children())
+        others = [row for row in rows if row is not focused]
+        accent = pilot.app.theme_variables["accent"]
+        label = focused.query_one(Label)
+        assert label.styles.color.hex.lower().startswith(accent.lower()[:7]) and label.styles.text_style.bold
+        assert all(row.styles.background != focused.styles.background for row in others)
+        assert all(not other.styles.text_style.bold for other in labels if other is not label)

@@ -179,10 +179,28 @@ async def test_a_run_lost_before_its_first_checkpoint_starts_again_from_step_0(
     app = _app(runs_dir)
     async with app.run_test(size=(160, 30)) as pilot:
         screen = await _listed(pilot, wait_until, 1)
-        assert "lost (no checkpoint)" in str(screen.query_one(DataTable).get_row_at(0)[1])
+        assert "lost (no checkpoint)" in str(screen.query_one(DataTable).get_cell(str(image_run), "state"))
         await press(pilot, "r")
         await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "resume-steps", what="the dialog")
         assert "starts again from step 0" in str(pilot.app.screen.query_one(Static).render())
         await press(pilot, "ctrl+a", "ctrl+k", *"300", "enter")  # above step 0, though the run had reached 600
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen), what="the dashboard")
         assert commands == [(image_run, 300)]
+
+
+async def test_names_show_at_120_columns_and_ages_tick(runs_dir, image_run, pattern_run, wait_until) -> None:
+    from textual.widgets import DataTable
+
+    now = [FIXED_TIME + 3600]
+    app = GanApp([runs_dir], graphics="ascii", poll_interval=0.05, probe_host=False, clock=lambda: now[0])
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _listed(pilot, wait_until, 2)
+        await pilot.pause()
+        text = "\n".join(line.text for line in screen.query_one(DataTable).render_lines(screen.region))
+        assert "mnist-mlp-fixture" in text and "pattern1010-pattern-mlp-fixture" in text
+        table = screen.query_one(DataTable)
+        age = str(table.get_cell(str(image_run), "started"))
+        now[0] += 125  # the folders do not change: only the clock moves
+        await wait_until(pilot, lambda: str(table.get_cell(str(image_run), "started")) != age,
+                         what="the age ticking")
+        assert str(table.get_cell(str(image_run), "started")) == "1h02m"

@@ -94,3 +94,8 @@ def test_dashboard_quality_snapshot(snap_compare, runs_dir: Path, eval_run: Path
 def test_launcher_snapshot(snap_compare, runs_dir: Path, size: tuple[int, int]) -> None:
     app = GanApp([runs_dir], graphics="ascii", train_mode="thread", probe_host=False)
     assert snap_compare(app, terminal_size=size, run_before=_launcher_ready)
+
+
+def test_dashboard_too_small_snapshot(snap_compare, runs_dir: Path, image_run: Path) -> None:
+    """At 40×12 the dashboard says what size it needs instead of drawing collapsed boxes."""
+    assert snap_compare(_dashboard_app(runs_dir, image_run), terminal_size=(40, 12), run_before=_dashboard_ready)

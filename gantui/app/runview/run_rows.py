@@ -18,10 +18,10 @@ from gantui.engine.run.history import AllRows
 from gantui.engine.run.reader import newest_first, run_folders
 from gantui.engine.run.state import LIVE_STATES, RunState
 
-COLUMNS: tuple[tuple[str, str], ...] = (  # (sort key, heading)
-    ("state", "state"), ("started", "age"), ("dataset", "dataset"), ("arch", "arch"), ("loss", "loss"),
+COLUMNS: tuple[tuple[str, str], ...] = (  # (sort key, heading); the name first, where no width cuts it
+    ("name", "run"), ("state", "state"), ("started", "age"), ("dataset", "dataset"), ("arch", "arch"), ("loss", "loss"),
     ("step", "step"), ("loss_d", "loss D"), ("loss_g", "loss G"), ("best", "best"),
-    ("samples_per_s", "samples/s"), ("device", "device"), ("name", "run"),
+    ("samples_per_s", "samples/s"), ("device", "device"),
 )
 
 

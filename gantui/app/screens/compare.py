@@ -7,9 +7,9 @@ dashboards); `,` and `.` step every sample grid through time together.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,31 +18,36 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number, short_count, size
 from gantui.app.messages import CompareLoaded
+from gantui.app.palette import markup
 from gantui.app.runview.compare_data import CompareReader, CompareRun
-from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.help import HelpScreen, key_lines
+from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
-from gantui.app.widgets.compare_plot import LEGEND_COLOURS, ComparePlot
+from gantui.app.widgets.compare_plot import ComparePlot
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.too_small import TooSmall
+from gantui.engine.run.layout import undated_name
 
 POLL_S = 1.0
+MIN_SIZE = (60, 18)  # columns, rows below which the plot, grids and table are empty boxes
 METRICS: tuple[tuple[str, str, float], ...] = (  # (column, label, divide by)
     ("loss_d", "loss D", 1.0), ("loss_g", "loss G", 1.0), ("d_real", "D(x)", 1.0), ("d_fake", "D(G(z))", 1.0),
     ("samples_per_s", "samples/s", 1.0), ("mem_allocated", "GPU memory allocated (GiB)", 2.0**30),
     ("rss", "process memory (GiB)", 2.0**30), ("fid", "FID", 1.0), ("kid", "KID", 1.0),
     ("coverage", "coverage", 1.0), ("diversity", "diversity", 1.0),
 )
-_DATE_PREFIX = re.compile(r"^\d{8}-\d{6}-")
 
 
 def run_label(index: int, path: Path) -> str:
     """`2 mnist-dcgan28-wide`: the run's number in the legend and its folder name without the date."""
-    name = _DATE_PREFIX.sub("", path.name)
+    name = undated_name(path.name)
     return f"{index + 1} {name[:28]}"
 
 
@@ -73,7 +78,13 @@ def _best(name: str) -> Callable[[CompareRun], object]:
     return best
 
 
+def _length(run: CompareRun) -> str:
+    steps, epochs = run.config.get("steps"), run.config.get("epochs")
+    return f"{count(steps)} steps" if steps else f"{count(epochs)} epochs" if epochs else "–"
+
+
 TABLE_ROWS: tuple[Row, ...] = (
+    ("name", lambda run: run.config.get("name"), True),
     ("dataset", lambda run: run.config.get("dataset"), True),
     ("arch", lambda run: run.config.get("arch"), True),
     ("loss", lambda run: run.config.get("loss"), True),
@@ -83,6 +94,8 @@ TABLE_ROWS: tuple[Row, ...] = (
     ("batch size", lambda run: run.config.get("batch_size"), True),
     ("latent dim", lambda run: run.config.get("latent_dim"), True),
     ("seed", lambda run: run.config.get("seed"), True),
+    ("length", _length, True),
+    ("sample interval", lambda run: run.config.get("sample_every"), True),
     ("device", lambda run: run.status.get("device") or run.config.get("device"), True),
     ("params G", lambda run: short_count(run.status.get("params_g")), False),
     ("params D", lambda run: short_count(run.status.get("params_d")), False),
@@ -101,7 +114,7 @@ TABLE_ROWS: tuple[Row, ...] = (
 )
 
 
-class CompareScreen(SampleSteppingScreen):
+class CompareScreen(PlotNavigation, SampleSteppingScreen):
     """Curves, samples and a table of 2 to 8 runs."""
 
     ACTION_HELP = {
@@ -115,8 +128,10 @@ class CompareScreen(SampleSteppingScreen):
         "later": "every sample grid one snapshot later (the last follows new ones)",
         "help": "this list",
         "back": "back",
+        **PLOT_HELP,
     }
     BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("m", "next_metric", "Metric"),
         Binding("M", "previous_metric", "Prev metric", show=False),
         Binding("t", "toggle_x", "Step/time"),
@@ -125,9 +140,9 @@ class CompareScreen(SampleSteppingScreen):
         Binding("w", "cycle_window", "Window"),
         Binding("comma", "earlier", "Earlier", key_display=","),
         Binding("full_stop", "later", "Later", key_display="."),
-        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit", show=False),
+        *PLOT_BINDINGS,
     ]
 
     def __init__(self, paths: list[Path], *, graphics: str = "ascii", poll_interval: float = POLL_S,
@@ -146,29 +161,34 @@ class CompareScreen(SampleSteppingScreen):
         self._shown_samples: list[object] = [None] * len(self.paths)
 
     def compose(self) -> ComposeResult:
+        yield TooSmall("compare screen", MIN_SIZE)
         yield ComparePlot(id="compare-plot", classes="pane")
         with Horizontal(id="compare-samples"):
             for index, label in enumerate(self.labels):
                 yield SampleView(self.graphics, title=label, id=f"compare-sample-{index}", classes="pane")
         yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True, fixed_columns=1)
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # the labels' column has a set width: sized from its cells, a rebuild could catch it at zero width
         table.add_column("", key="what", width=max(len(label) for label, _, _ in TABLE_ROWS) + 2)
+        colours = self.query_one(ComparePlot).colours()
         for index, label in enumerate(self.labels):
-            table.add_column(Text(label, style=f"bold {LEGEND_COLOURS[index % len(LEGEND_COLOURS)]}"),
-                             key=str(index))
+            table.add_column(Text(label, style=f"bold {markup(colours.curve(index))}"), key=str(index))
         ema = getattr(self.app, "ema", None)
         self.query_one(ComparePlot).set_view(PlotView(ema))
+        self.query_one(TooSmall).fit(self.size)
         self._read()
+
+    def on_resize(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
 
     def on_screen_resume(self) -> None:  # the smoothing may have changed on a dashboard meanwhile
         plot = self.query_one(ComparePlot)
         ema = getattr(self.app, "ema", None)
         if plot.view.ema != ema:
-            plot.set_view(PlotView(ema, plot.view.log_y, plot.view.last_steps))
+            plot.set_view(replace(plot.view, ema=ema))
 
     # ---- reading (a thread; it only posts messages) ----------------------------------------------------------
     @work(thread=True, exclusive=True, group="compare-read", exit_on_error=False)
@@ -225,11 +245,16 @@ class CompareScreen(SampleSteppingScreen):
 
     def action_toggle_x(self) -> None:
         self.x_by_time = not self.x_by_time
+        plot = self.query_one(ComparePlot)
+        plot.set_view(replace(plot.view, span=None, cursor=None))  # steps and seconds do not translate
         self._plot()
 
     def _set_view(self, view: PlotView) -> None:
         self.app.ema = view.ema  # type: ignore[attr-defined]
         self.query_one(ComparePlot).set_view(view)
+
+    def lead_plot(self) -> ComparePlot:
+        return self.query_one(ComparePlot)
 
     def action_cycle_ema(self) -> None:
         self._set_view(self.query_one(ComparePlot).view.next_ema())
@@ -271,22 +296,20 @@ class CompareScreen(SampleSteppingScreen):
         table.clear()  # the rows are rebuilt with new values; where the reader had scrolled to stays put
         for label, value_of, is_config in TABLE_ROWS:
             values = [_text(value_of(run)) for run in self.runs]
-            differs = is_config and len(set(values)) > 1
-            style = "bold reverse" if differs else ""
+            differs = len(set(values)) > 1
+            style = ("bold reverse" if is_config else "bold") if differs else ""  # setups stand out most
             heading = Text(f"≠ {label}" if differs else f"  {label}", style="bold" if differs else "dim")
             table.add_row(heading, *[Text(value, style=style) for value in values], key=label)
         # DataTable may scroll its (hidden) cursor cell into view once the new widths are known: undo that
         table.call_after_refresh(table.scroll_to, x=scrolled, animate=False)
 
     def differing(self) -> list[str]:
-        """Configuration rows whose values differ between the runs."""
-        return [label for label, value_of, is_config in TABLE_ROWS
-                if is_config and len({_text(value_of(run)) for run in self.runs}) > 1]
+        """The rows whose values differ between the runs (each marked ≠)."""
+        return [label for label, value_of, _ in TABLE_ROWS if len({_text(value_of(run)) for run in self.runs}) > 1]
 
     # ---- the rest ------------------------------------------------------------------------------------------------
     def action_help(self) -> None:
-        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS if binding.action in self.ACTION_HELP]
+        lines = key_lines(self.BINDINGS, self.ACTION_HELP)
         self.app.push_screen(HelpScreen("Compare keys", lines, "Runs: " + ", ".join(str(p) for p in self.paths)))
 
     def action_back(self) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from gantui.app.format import count
@@ -24,16 +25,19 @@ from gantui.app.launch import RunHandle, WatchedRun
 from gantui.app.messages import RunPolled
 from gantui.app.runview.follow import DashboardFollower, RunPoll
 from gantui.app.screens.choice import ChoiceScreen
-from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.help import HelpScreen, key_lines
+from gantui.app.screens.plot_keys import PLOT_BINDINGS, PLOT_HELP, PlotNavigation
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.screens.samples import SamplesScreen
 from gantui.app.widgets.device_pane import DevicePane
 from gantui.app.widgets.events_pane import EventsPane
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.metric_plot import MetricPlot, PlotView
 from gantui.app.widgets.progress_pane import ProgressPane
 from gantui.app.widgets.quality_pane import QualityPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.state import LIVE_STATES, RunState
 
@@ -48,6 +52,8 @@ EQUILIBRIUM: dict[str, tuple[float | None, str, float | None]] = {
     "wgan-gp": (0.0, "0", None),
 }
 COMPACT_BELOW = (110, 32)  # columns, rows under which the compact layout is the default
+NARROW_BELOW = 72  # columns under which the samples column gives the plots more of the width
+MIN_SIZE = (50, 16)  # columns, rows below which the panes are empty boxes: TooSmall says so instead
 FAILED_STATES = (RunState.FAILED, RunState.DIVERGED, RunState.LOST)
 
 HELP_NOTES = (
@@ -57,7 +63,7 @@ HELP_NOTES = (
 )
 
 
-class DashboardScreen(SampleSteppingScreen):
+class DashboardScreen(PlotNavigation, SampleSteppingScreen):
     """Losses, D(x)/D(G(z)), progress, device, quality, samples and events of one run."""
 
     ACTION_HELP = {
@@ -79,6 +85,7 @@ class DashboardScreen(SampleSteppingScreen):
         "back": "back to the launcher",
         "save_grid": "save the sample grid shown as a PNG (in the run folder's exports/) and say where",
         "explore": "the latent explorer on this run's generator (its last checkpoint)",
+        **PLOT_HELP,
     }
     BINDINGS = [
         Binding("p", "pause_resume", "Pause/resume"),
@@ -100,11 +107,14 @@ class DashboardScreen(SampleSteppingScreen):
         Binding("a", "save_grid", "Save PNG", show=False),
         Binding("x", "explore", "Explore", show=False),
         Binding("escape", "back", "Launcher", show=False),
+        *PLOT_BINDINGS,
     ]
 
     def __init__(self, path: Path, handle: RunHandle | None = None, *, graphics: str = "ascii",
-                 poll_interval: float = POLL_S, probe_host: bool = True, can_go_back: bool = False) -> None:
+                 poll_interval: float = POLL_S, probe_host: bool = True, can_go_back: bool = False,
+                 quiet: bool = False) -> None:
         super().__init__()
+        self.quiet = quiet  # alarms notify without the terminal bell
         self.path = Path(path)
         self.handle: RunHandle = handle if handle is not None else WatchedRun(self.path)
         self.graphics = graphics
@@ -117,12 +127,14 @@ class DashboardScreen(SampleSteppingScreen):
         self.polls_seen = 0
         self._wake = threading.Event()
         self._notified_failure = False
+        self._alarms_told: set[str] = set()
         self._shown_sample: tuple | None = None
         self._config_applied = False
         self._plotted_version = -1
 
     # ---- layout -----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield TooSmall("dashboard", MIN_SIZE)
         yield RunTitle(self.path.name, id="run-title")
         yield Static("", id="banner", markup=False)
         with Horizontal(id="panes"):
@@ -137,7 +149,7 @@ class DashboardScreen(SampleSteppingScreen):
                 yield DevicePane(id="device", classes="pane")
                 yield QualityPane(id="quality", classes="pane")
                 yield EventsPane(id="events", classes="pane")
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
@@ -152,8 +164,10 @@ class DashboardScreen(SampleSteppingScreen):
         self._apply_layout()
 
     def _apply_layout(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
         small = self.size.width < COMPACT_BELOW[0] or self.size.height < COMPACT_BELOW[1]
         self.set_class(self.compact_chosen if self.compact_chosen is not None else small, "compact")
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
 
     # ---- following the run folder (a thread; it only posts messages) ------------------------------------
     @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
@@ -220,6 +234,7 @@ class DashboardScreen(SampleSteppingScreen):
             if alarms:
                 more = f" (+{len(alarms) - 1} more)" if len(alarms) > 1 else ""
                 banner.update(f"alarm: {alarms[-1]}{more}")
+                self._tell_alarms(alarms)
             return
         if poll.state is RunState.LOST:
             text = "no heartbeat from this run for a minute: its process may be gone (it can be resumed)"
@@ -230,6 +245,16 @@ class DashboardScreen(SampleSteppingScreen):
         if not self._notified_failure and poll.state is not RunState.LOST:
             self._notified_failure = True
             self.notify(str(text), title=f"Run {poll.state}", severity="error", timeout=15)
+
+    def _tell_alarms(self, alarms: list) -> None:
+        """Each alarm once (its message names its step): the terminal bell, unless quiet, and a notification."""
+        for alarm in map(str, alarms):
+            if alarm in self._alarms_told:
+                continue
+            self._alarms_told.add(alarm)
+            if not self.quiet:
+                self.app.bell()
+            self.notify(alarm, title="Alarm", severity="warning", timeout=12)
 
     # ---- samples ----------------------------------------------------------------------------------------
     def _show_samples(self) -> None:
@@ -283,6 +308,9 @@ class DashboardScreen(SampleSteppingScreen):
         self.app.ema = view.ema  # type: ignore[attr-defined]
         for plot in self.query(MetricPlot):
             plot.set_view(view)
+
+    def lead_plot(self) -> MetricPlot:
+        return self.query_one("#losses", MetricPlot)
 
     def action_cycle_ema(self) -> None:
         self._set_view(self.view.next_ema())
@@ -340,8 +368,7 @@ class DashboardScreen(SampleSteppingScreen):
         self.notify(path, title="Run folder (copied)", timeout=10)
 
     def action_help(self) -> None:
-        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS if binding.action != "back"]
+        lines = key_lines(self.BINDINGS, self.ACTION_HELP, skip=("back",))
         lines.append(("escape", "back to the launcher") if self.can_go_back else ("ctrl+p", "command palette"))
         self.app.push_screen(HelpScreen("Dashboard keys", lines, HELP_NOTES))
 
@@ -352,7 +379,7 @@ class DashboardScreen(SampleSteppingScreen):
     def on_screen_resume(self) -> None:  # the smoothing may have changed on the compare screen meanwhile
         ema = getattr(self.app, "ema", None)
         if ema != self.view.ema:
-            self._set_view(PlotView(ema, self.view.log_y, self.view.last_steps))
+            self._set_view(replace(self.view, ema=ema))
 
     def action_save_grid(self) -> None:
         """Copy the grid on screen to exports/ (pixels as written by the trainer) and say where."""

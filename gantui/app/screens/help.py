@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+
+def key_lines(bindings: Iterable[Binding], action_help: Mapping[str, str], skip: tuple[str, ...] = ()
+              ) -> list[tuple[str, str]]:
+    """A help line (keys, what they do) for each binding whose action is not in `skip`."""
+    return [(binding.key_display or binding.key, action_help.get(binding.action, binding.description))
+            for binding in bindings if binding.action not in skip]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList, Select, Static
+from textual.widgets import Button, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -26,6 +26,7 @@ from gantui.app.format import short_count
 from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, DataPreview, PreviewLoaded
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.run_picker import RunPickerScreen
+from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.option_field import field_row, option_widget, read_value, show_value
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.config import SETTINGS, TrainConfig
@@ -56,8 +57,6 @@ HELP_NOTES = (
     "architectures that can train on the chosen data can be picked; the others say what they need.\n"
     "The run starts as a `gantui train` process of its own, so it keeps training when this app quits."
 )
-
-
 
 
 class LauncherScreen(Screen):
@@ -113,7 +112,7 @@ class LauncherScreen(Screen):
                 info = Static("", id="arch-info", classes="pane")
                 info.border_title = "Architecture"
                 yield info
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def _fields(self, names: tuple[str, ...]) -> ComposeResult:
         """One row per option, made from its declaration; the run's length is one row for epochs or steps."""
@@ -145,17 +144,22 @@ class LauncherScreen(Screen):
             return
         self.post_message(CatalogLoaded(catalog))
 
-
     @on(CatalogLoaded)
-    def _catalog_loaded(self, message: CatalogLoaded) -> None:
+    async def _catalog_loaded(self, message: CatalogLoaded) -> None:
         catalog = self.catalog = message.catalog
-        datasets = self.query_one("#dataset", Select)
-        datasets.set_options([(name, name) for name in catalog.datasets])
+        # a menu of the data sets alone: the `loading…` menu had a blank entry, which stays choosable
+        loading = self.query_one("#dataset", Select)
+        row = loading.parent
+        first = DEFAULT_DATASET if DEFAULT_DATASET in catalog.datasets else next(iter(catalog.datasets))
+        datasets = Select([(name, name) for name in catalog.datasets], value=first, id="dataset", compact=True,
+                          allow_blank=False)
+        await loading.remove()
+        await row.mount(datasets)
         self.query_one("#device", Select).set_options(
             [("auto  the best available", AUTO)] + [(label, name) for name, label in catalog.devices])
         self.query_one("#device", Select).value = AUTO
-        datasets.value = DEFAULT_DATASET if DEFAULT_DATASET in catalog.datasets else next(iter(catalog.datasets))
         datasets.focus()
+        self._dataset_changed()
 
     # ---- data: path check as you type, preview in a thread ------------------------------------------------
     @property
@@ -203,8 +207,9 @@ class LauncherScreen(Screen):
         label.display = bool(reason or path)
         if reason is None:
             self._start_preview(self.dataset, path, self.image_size)
-        else:
-            self._show_archs(())
+        else:  # forget the last preview: the same data chosen again must load again, and F5 start nothing
+            self.preview = None
+            self._show_archs((), "no architecture: the data cannot be used")
             self.query_one("#preview", SampleView).show_message(reason)
 
     def _start_preview(self, dataset: str, path: str | None, image_size: int | None) -> None:
@@ -238,13 +243,14 @@ class LauncherScreen(Screen):
             view.show_picture(preview.picture)
         else:
             view.show_values(preview.dataset, None, preview.vectors)
-        self._show_archs(preview.archs)
+        self._show_archs(preview.archs, "no architecture: the data cannot be used")
 
     # ---- architectures ------------------------------------------------------------------------------------
-    def _show_archs(self, rows: tuple[ArchRow, ...]) -> None:
+    def _show_archs(self, rows: tuple[ArchRow, ...], empty: str = "waiting for the data…") -> None:
         menu = self.query_one("#arch", OptionList)
         if not rows:
-            menu.set_options([Option("waiting for the data…", disabled=True)])
+            menu.set_options([Option(empty, disabled=True)])
+            self._choose_arch(None)
             return
         menu.set_options([Option(_arch_prompt(row), id=row.name, disabled=row.problem is not None) for row in rows])
         usable = [row.name for row in rows if row.problem is None]
@@ -291,6 +297,10 @@ class LauncherScreen(Screen):
         reason = self.query_one("#data-reason", Static)
         if reason.has_class("-problem"):
             raise UserError(str(reason.render()).removeprefix("✗ "))
+        if self.preview is None:
+            raise UserError("the data is still loading")
+        if self.preview.error:
+            raise UserError(self.preview.error)
         if self.arch is None:
             raise UserError("choose an architecture that fits the data (the list says what each needs)")
         options: dict[str, Any] = {"data": self.query_one("#data", Input).value.strip() or None,

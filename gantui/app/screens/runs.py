@@ -18,22 +18,29 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number
 from gantui.app.messages import RunsListed
 from gantui.app.runview.run_rows import COLUMNS, RunRow, RunScanner, matches, sort_rows
 from gantui.app.screens.choice import ChoiceScreen
-from gantui.app.screens.help import HelpScreen
+from gantui.app.screens.help import HelpScreen, key_lines
 from gantui.app.screens.resume import ResumeScreen
+from gantui.app.widgets.fitting_footer import FittingFooter
+from gantui.engine.run.layout import undated_name
 from gantui.engine.run.state import RunState
 
 REFRESH_S = 1.0
+AGE_TICK_S = 1.0
 MAX_COMPARE = 8
 STATE_STYLE = {RunState.RUNNING: "bold green", RunState.PAUSED: "yellow", RunState.LOST: "bold red",
                RunState.FAILED: "bold red", RunState.DIVERGED: "bold red", RunState.FINISHED: "",
                RunState.STOPPED: "dim", RunState.INCOMPLETE: "red"}
+
+
+def _age(row: RunRow, now: float) -> str:
+    return duration(max(now - row.started, 0)) if row.started else "?"
 
 
 class RunsScreen(Screen):
@@ -55,6 +62,7 @@ class RunsScreen(Screen):
     }
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "mark", "Mark"),
         Binding("c", "compare", "Compare"),
         Binding("n", "new_run", "New"),
@@ -64,7 +72,6 @@ class RunsScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -86,13 +93,14 @@ class RunsScreen(Screen):
                     id="runs-filter")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="runs-summary", markup=False)
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key, heading in (("mark", " "), *COLUMNS):
             table.add_column(heading, key=key)
         table.focus()
+        self.set_interval(AGE_TICK_S, self._tick_ages)
         self._scan()
 
     # ---- the scanner thread: it only posts messages ------------------------------------------------------
@@ -152,12 +160,21 @@ class RunsScreen(Screen):
         speed = count(row.samples_per_s) if row.samples_per_s is not None else "–"
         return [
             Text("●", style="bold") if row.path in self.marked else " ",
+            undated_name(row.name),  # the date is the age's column
             Text(row.state + (" (no checkpoint)" if row.state is RunState.LOST and not row.has_checkpoint else ""),
                  style=STATE_STYLE.get(row.state, "")),
-            duration(max(now - row.started, 0)) if row.started else "?", row.dataset, row.arch, row.loss,
+            _age(row, now), row.dataset, row.arch, row.loss,
             f"{count(row.step)}{total}", number(row.loss_d, 3), number(row.loss_g, 3), best, speed, row.device,
-            row.name,
         ]
+
+    def _tick_ages(self) -> None:
+        """The age column, every second while the list is shown: a scan only refills rows that changed."""
+        if not self.is_current:
+            return
+        table = self.query_one(DataTable)
+        now = getattr(self.app, "clock", time.time)()
+        for row in self.shown:
+            table.update_cell(str(row.path), "started", _age(row, now))
 
     def _summarise(self) -> None:
         heading = dict(COLUMNS)[self.sort_key]
@@ -310,7 +327,6 @@ class RunsScreen(Screen):
         self.rescan()
 
     def action_help(self) -> None:
-        lines = [(binding.key_display or binding.key, self.ACTION_HELP.get(binding.action, binding.description))
-                 for binding in self.BINDINGS]
+        lines = key_lines(self.BINDINGS, self.ACTION_HELP)
         self.app.push_screen(HelpScreen("Runs keys", lines, "Runs folders: " +
                                         ", ".join(str(p) for p in self.runs_dirs)))

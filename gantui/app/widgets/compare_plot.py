@@ -10,11 +10,10 @@ import numpy as np
 from textual.markup import escape
 
 from gantui.app.chart import Curve, build_chart
-from gantui.app.widgets.metric_plot import MetricPlot, plotted_curve
-from gantui.engine.run.history import ema, window
-
-RUN_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "orange")  # plotext names
-LEGEND_COLOURS = ("red", "cyan", "yellow", "green", "magenta", "blue", "white", "dark_orange")  # the same in markup
+from gantui.app.format import count, duration, number
+from gantui.app.palette import markup
+from gantui.app.widgets.metric_plot import MetricPlot, nearest_row, plotted_curve, shown_rows
+from gantui.engine.run.history import ema
 
 
 class ComparePlot(MetricPlot):
@@ -39,8 +38,10 @@ class ComparePlot(MetricPlot):
         self.replot()
 
     def _update_title(self) -> None:
-        entries = [f"[{LEGEND_COLOURS[i % len(LEGEND_COLOURS)]}]━[/] {escape(label)}"
-                   for i, (label, _, _) in enumerate(getattr(self, "curves", []))]
+        if not self.is_mounted:
+            return
+        colours = self.colours()
+        entries = [f"[{markup(colours.curve(i))}]━[/] {escape(label)}" for i, (label, _, _) in enumerate(self.curves)]
         heading = f"{escape(self.title)}  " if self.title else ""
         self.border_title = heading + "  ".join(entries)
 
@@ -53,21 +54,39 @@ class ComparePlot(MetricPlot):
         return self._smoothed[key]
 
     def replot(self) -> None:
-        key = (self.curves_key, self.view, self.size)
+        key = (self.curves_key, self.view, self.size, self.app.theme)
         if key == self._drawn_key or not self.is_mounted:
             return
         self._drawn_key = key
         axis = "wall time (s)" if self.x_by_time else "step"
-        self.border_subtitle = f"{self.view.describe()} · x: {axis}"
+        self.border_subtitle = self.readout() or f"{self.view.describe()} · x: {axis}"
         # One mean per braille dot column: many overlaid min/max bands are unreadable.
         buckets = max(self.size.width - 8, 8) * 2
+        colours = self.colours()
         curves = []
         for index, (_, x, y) in enumerate(self.curves):
             y = self._series(index, y.astype(np.float64))
-            rows = window(x, None if self.x_by_time else self.view.last_steps)
-            curve = plotted_curve(x[rows], y[rows], RUN_COLOURS[index % len(RUN_COLOURS)], self.view.log_y)
+            rows = shown_rows(x, self.view, None if self.x_by_time else self.view.last_steps)
+            curve = plotted_curve(x[rows], y[rows], colours.curve(index), self.view.log_y)
             curves.append(Curve(*bucket_means(curve.x, curve.y, buckets), curve.colour))
-        self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=self.view.log_y))
+        self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=self.view.log_y,
+                                    xlim=self.view.span, cursor=self.cursor_line()))
+
+    def x_values(self) -> np.ndarray:
+        xs = [x for _, x, _ in self.curves if x.size]
+        return np.unique(np.concatenate(xs)) if xs else np.zeros(0)
+
+    def readout(self) -> str | None:
+        """Each run's value at the cursor (its row nearest to it), by the run's number."""
+        x = self.view.cursor
+        if x is None or not self.curves:
+            return None
+        values = []
+        for label, xs, ys in self.curves:
+            value = number(float(ys[nearest_row(xs, x)])) if xs.size else "–"
+            values.append(f"{label.split()[0]} {value}")
+        where = duration(x) if self.x_by_time else f"step {count(x)}"
+        return f"{where} │ {'  '.join(values)}"
 
 
 def bucket_means(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:

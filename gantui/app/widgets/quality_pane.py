@@ -11,12 +11,13 @@ import math
 
 from textual.content import Content
 
-from gantui.app.format import meter
+from gantui.app.format import count, meter
 from gantui.app.runview.follow import RunPoll
 from gantui.app.widgets.text_pane import TextPane
 
 SPARK = "▁▂▃▄▅▆▇█"
-NO_EVAL = "no quality evaluations: eval off or toy data"
+NO_EVAL = "no quality evaluations: eval off or toy data"  # a run whose configuration does not say
+EVAL_OFF = "no quality evaluations: off for this run (--eval-every)"
 
 
 class QualityPane(TextPane):
@@ -43,7 +44,7 @@ class QualityPane(TextPane):
     def _lines(self, poll: RunPoll) -> list[Content]:
         width = max(self.size.width, 30)
         quality = poll.status.get("quality") if isinstance(poll.status.get("quality"), dict) else {}
-        lines = _eval_lines(poll.evals, quality, width) if poll.evals or quality else [Content(NO_EVAL)]
+        lines = _eval_lines(poll.evals, quality, width) if poll.evals or quality else [Content(_not_yet(poll))]
         lines += self._equilibrium_lines(poll.metrics.latest)
         alarms = poll.status.get("alarms") if poll.is_live else None
         if alarms:
@@ -68,6 +69,18 @@ class QualityPane(TextPane):
         title = "equilibrium (Δ from ideal)" if self.d_ideal is not None or self.loss_ideal is not None \
             else "equilibrium"
         return [Content.styled(title, "bold"), *parts]
+
+
+def _not_yet(poll: RunPoll) -> str:
+    """Why there is no evaluation: off, or when the first one comes."""
+    if "eval_every" not in poll.config:
+        return NO_EVAL
+    every = poll.config["eval_every"]
+    if not isinstance(every, int) or every <= 0:
+        return EVAL_OFF
+    if poll.step < every:
+        return f"no evaluation yet: first evaluation at step {count(every)}"
+    return f"no evaluation yet (every {count(every)} steps)"
 
 
 def _eval_lines(evals: tuple[dict[str, float], ...], quality: dict, width: int) -> list[Content]:

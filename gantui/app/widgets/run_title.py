@@ -8,6 +8,7 @@ from textual.widget import Widget
 
 from gantui.app.format import count
 from gantui.app.runview.follow import RunPoll
+from gantui.engine.run.layout import undated_name
 from gantui.engine.run.state import RunState
 
 STATE_STYLES = {
@@ -43,17 +44,32 @@ class RunTitle(Widget):
             self.refresh()
 
     def render(self) -> RenderResult:
+        """The widest line that fits: the device shortened, then dropped, then `gantui` and the name's date,
+        then the name elided; the state and the step always stay."""
         poll = self.poll
-        head: list[str | tuple[str, str]] = [("gantui", "bold"), " ─ ", self.run_name]
+        width = self.content_size.width or 80
         if poll is None:
-            return Content.assemble(*head)
+            return Content.assemble(("gantui", "bold"), " ─ ", _elided(self.run_name, width - 9))
         total = f" / {count(poll.total_steps)}" if poll.total_steps else ""
-        head += [" ─ ", (poll.state, f"bold {STATE_STYLES.get(poll.state, '')}"), f" ─ step {count(poll.step)}{total}"]
+        tail: list[str | tuple[str, str]] = [
+            " ─ ", (poll.state, f"bold {STATE_STYLES.get(poll.state, '')}"), f" ─ step {count(poll.step)}{total}"]
         device = str(poll.status.get("device") or "")
         device_name = str(poll.status.get("device_name") or "")
-        width = self.content_size.width or 80
         for where in (f"{device} ({device_name})" if device_name else device, device, ""):
-            line = Content.assemble(*head, *((" ─ on ", where) if where else ()))
+            line = Content.assemble(("gantui", "bold"), " ─ ", self.run_name, *tail,
+                                    *((" ─ on ", where) if where else ()))
             if line.cell_length <= width:
                 return line
-        return line
+        room = width - Content.assemble(*tail).cell_length
+        return Content.assemble(_elided(undated_name(self.run_name), room), *tail)
+
+
+def _elided(name: str, room: int) -> str:
+    """`name` in `room` cells, its middle replaced by `…` (the date's start and the name's end are what tell
+    runs apart)."""
+    if len(name) <= room:
+        return name
+    if room < 3:
+        return name[: max(room, 0)]
+    keep = room - 1
+    return name[: keep // 2] + "…" + name[len(name) - (keep - keep // 2):]

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 SERIES = ("loss_d", "loss_g", "d_real", "d_fake")
+CONTEXT = ("epoch", "time")  # kept beside the series, unsmoothed, for the plots' inspect cursor
 EMA_FACTORS = (0.9, 0.99)
 DEFAULT_CAPACITY = 1 << 20  # rows kept per column; older rows thin out by half when it fills
 _INITIAL_ROWS = 4096
@@ -92,6 +93,7 @@ class MetricsHistory:
         self._rows = min(_INITIAL_ROWS, self.capacity)
         self._steps = np.zeros(self._rows)
         self._values = {name: np.zeros(self._rows, dtype=np.float32) for name in SERIES}
+        self._values.update({name: np.zeros(self._rows) for name in CONTEXT})  # float64: seconds stay exact
         self._smoothed = {(name, f): np.zeros(self._rows, dtype=np.float32) for name in SERIES
                           for f in EMA_FACTORS}
         self._last_ema = {key: math.nan for key in self._smoothed}
@@ -108,7 +110,7 @@ class MetricsHistory:
         if added == 0:
             return
         nan = np.full(added, np.nan)
-        new_values = {name: np.asarray(columns.get(name, nan), dtype=np.float64) for name in SERIES}
+        new_values = {name: np.asarray(columns.get(name, nan), dtype=np.float64) for name in SERIES + CONTEXT}
         new_smoothed = {}
         for (name, factor), previous in self._last_ema.items():
             smoothed = ema(new_values[name], factor, previous)

@@ -27,6 +27,12 @@ _LOGS_FOLDER = ".logs"
 BEST_CHECKPOINT = "best.pt"
 _NAME_ATTEMPTS = 1000  # suffixes .1, .2, … for runs named in the same second
 RUN_FOLDER_NAME = re.compile(r"\d{8}-\d{6}-[A-Za-z0-9]")  # how every name `new_run_path` makes begins
+_DATE_PREFIX = re.compile(r"^\d{8}-\d{6}-")
+
+
+def undated_name(folder_name: str) -> str:
+    """`mnist-dcgan28-wide` of `20260101-120000-mnist-dcgan28-wide`: what a user named, where room is short."""
+    return _DATE_PREFIX.sub("", folder_name) or folder_name
 
 
 @dataclass(frozen=True)
