@@ -104,7 +104,8 @@ class Evaluator:
     def from_config(cls, source: DataSource, arch: ArchSpec, config: TrainConfig, device: torch.device | str,
                     on_notice: Callable[[str], None] | None = None) -> Evaluator:
         """From a TrainConfig (latent size and kind); the classifier is trained first when not cached."""
-        return cls(source, arch, config.latent_dim, device, latent=config.latent, on_notice=on_notice)
+        return cls(source, arch, config.latent_dim, device, samples=DEFAULT_SAMPLES, latent=config.latent,
+                   on_notice=on_notice)
 
     @property
     def has_classifier(self) -> bool:
