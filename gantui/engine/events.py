@@ -21,7 +21,8 @@ METRIC_COLUMNS: tuple[str, ...] = (
 # The eval.csv columns, in order (the quality metrics of gantui.engine.quality); empty where not applicable.
 EVAL_COLUMNS: tuple[str, ...] = (
     "step", "fid", "kid", "inception_score", "coverage", "kl_uniform", "diversity", "duplicate_rate",
-    "cond_accuracy", "time", "eval_seconds",
+    "cond_accuracy", "fid_rand", "kid_rand", "precision_rand", "recall_rand", "density_rand", "coverage_rand",
+    "time", "eval_seconds",
 )
 
 
@@ -78,6 +79,12 @@ class EvalLogged:
     diversity: float | None = None  # mean pairwise distance of generated samples / of real ones
     duplicate_rate: float | None = None
     cond_accuracy: float | None = None
+    fid_rand: float | None = None  # *_rand: in the fixed random embedding, for any pictures
+    kid_rand: float | None = None
+    precision_rand: float | None = None
+    recall_rand: float | None = None
+    density_rand: float | None = None
+    coverage_rand: float | None = None
     class_histogram: tuple[float, ...] = ()  # share of the generated samples the classifier puts in each class
     num_classes: int | None = None
 

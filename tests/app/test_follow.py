@@ -110,3 +110,22 @@ def test_the_runs_list_reads_only_what_eval_csv_gained_and_forgets_deleted_runs(
     assert {row.path: row.best for row in scanner.scan()}[eval_run] == 20.5 and tail.offset > offset
     shutil.rmtree(image_run)
     assert [row.path for row in scanner.scan()] == [eval_run] and list(scanner._followers) == [eval_run]
+
+
+def test_quality_pane_and_runs_list_fall_back_to_the_random_embedding(eval_run: Path) -> None:
+    from gantui.app.runview.run_rows import RunScanner
+    from gantui.app.widgets.quality_pane import QualityPane
+
+    rows = [{"step": 100, "fid_rand": 40.0, "precision_rand": 0.5, "recall_rand": 0.25, "density_rand": 0.4,
+             "coverage_rand": 0.3}, {"step": 200, "fid_rand": 12.5, "recall_rand": 0.75}]
+    lines = (eval_run / "eval.csv").read_text().splitlines()
+    header = lines[0].split(",") + ["fid_rand", "precision_rand", "recall_rand", "density_rand", "coverage_rand"]
+    (eval_run / "eval.csv").write_text(",".join(header) + "\n" + "".join(
+        ",".join(str(row.get(column, "")) for column in header) + "\n" for row in rows))
+    status = json.loads((eval_run / "status.json").read_text())
+    (eval_run / "status.json").write_text(json.dumps({**status, "quality": {}}))
+    text = "\n".join(line.plain for line in QualityPane()._lines(DashboardFollower(eval_run, probe_host=False).poll()))
+    assert "FID rand 12.5 ↓ (was 40)" in text
+    assert "precision – · recall 0.75 · density – · coverage – (rand)" in text
+    row = RunScanner([eval_run.parent]).scan()[0]
+    assert (row.best, row.best_label) == (12.5, "FID rand")

@@ -39,8 +39,8 @@ class RunRow:
     total_steps: int
     loss_d: float | None
     loss_g: float | None
-    best: float | None  # the best (lowest) FID, or None when the run has no quality metric
-    best_label: str  # "FID" or "" when unknown
+    best: float | None  # the best (lowest) FID: the classifier's, else the random embedding's; None: no quality metric
+    best_label: str  # "FID" or "FID rand"
     samples_per_s: float | None
     device: str
     started: float
@@ -54,7 +54,7 @@ class RunRow:
             path=run.path, name=run.name, state=run.state, dataset=run.dataset, arch=run.arch,
             loss=str(config.get("loss", "?")), step=run.step, total_steps=run.total_steps,
             loss_d=_number(status.get("loss_d")), loss_g=_number(status.get("loss_g")),
-            best=_lowest(run.evals.get("fid")), best_label="FID", samples_per_s=_number(status.get("samples_per_s")),
+            **_best(run.evals), samples_per_s=_number(status.get("samples_per_s")),
             device=str(status.get("device") or config.get("device") or "?"), started=run.started,
             has_checkpoint=run.layout.last_checkpoint.is_file(), has_config=bool(config),
         )
@@ -70,6 +70,18 @@ class RunRow:
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+BEST_COLUMNS = (("fid", "FID"), ("fid_rand", "FID rand"))  # the runs list's "best", in order of preference
+
+
+def _best(evals: dict[str, np.ndarray]) -> dict[str, object]:
+    """RunRow's best and best_label: the first of BEST_COLUMNS the run has measured."""
+    for column, label in BEST_COLUMNS:
+        lowest = _lowest(evals.get(column))
+        if lowest is not None:
+            return {"best": lowest, "best_label": label}
+    return {"best": None, "best_label": BEST_COLUMNS[0][1]}
 
 
 def _lowest(values: np.ndarray | None) -> float | None:

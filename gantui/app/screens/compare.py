@@ -41,7 +41,9 @@ METRICS: tuple[tuple[str, str, float], ...] = (  # (column, label, divide by)
     ("loss_d", "loss D", 1.0), ("loss_g", "loss G", 1.0), ("d_real", "D(x)", 1.0), ("d_fake", "D(G(z))", 1.0),
     ("samples_per_s", "samples/s", 1.0), ("mem_allocated", "GPU memory allocated (GiB)", 2.0**30),
     ("rss", "process memory (GiB)", 2.0**30), ("fid", "FID", 1.0), ("kid", "KID", 1.0),
-    ("coverage", "coverage", 1.0), ("diversity", "diversity", 1.0),
+    ("coverage", "coverage", 1.0), ("diversity", "diversity", 1.0), ("fid_rand", "FID (random embedding)", 1.0),
+    ("precision_rand", "precision (random embedding)", 1.0), ("recall_rand", "recall (random embedding)", 1.0),
+    ("density_rand", "density (random embedding)", 1.0), ("coverage_rand", "coverage (random embedding)", 1.0),
 )
 
 
@@ -111,6 +113,10 @@ TABLE_ROWS: tuple[Row, ...] = (
     ("best FID", _best("fid"), False),
     ("last coverage", lambda run: run.last("coverage"), False),
     ("last diversity", lambda run: run.last("diversity"), False),
+    ("best FID rand", _best("fid_rand"), False),
+    ("last precision rand", lambda run: run.last("precision_rand"), False),
+    ("last recall rand", lambda run: run.last("recall_rand"), False),
+    ("last coverage rand", lambda run: run.last("coverage_rand"), False),
 )
 
 

@@ -1,4 +1,5 @@
-"""Quality: the FID trend, class coverage and histogram of the latest evaluation, and an equilibrium gauge.
+"""Quality: the FID trend, class coverage and histogram, the random embedding's precision, recall, density and
+coverage of the latest evaluation, and an equilibrium gauge.
 
 Evaluations come from eval.csv (followed incrementally, `RunPoll.evals`) and status.json["quality"] (the
 latest row plus its class histogram); the gauge from the latest metrics row against the loss's ideal values,
@@ -18,6 +19,7 @@ from gantui.app.widgets.text_pane import TextPane
 SPARK = "▁▂▃▄▅▆▇█"
 NO_EVAL = "no quality evaluations: eval off or toy data"  # a run whose configuration does not say
 EVAL_OFF = "no quality evaluations: off for this run (--eval-every)"
+EMBEDDING_SCORES = ("precision", "recall", "density", "coverage")  # the *_rand columns shown in one line
 
 
 class QualityPane(TextPane):
@@ -84,32 +86,46 @@ def _not_yet(poll: RunPoll) -> str:
 
 
 def _eval_lines(evals: tuple[dict[str, float], ...], quality: dict, width: int) -> list[Content]:
-    fids = [(row.get("step"), row["fid"]) for row in evals if _finite(row.get("fid")) is not None]
-    latest_fid = _finite(quality.get("fid")) if quality else None
-    if latest_fid is None and fids:
-        latest_fid = fids[-1][1]
-    lines = []
-    if latest_fid is not None:
-        head = f"FID {latest_fid:.3g}"
-        if len(fids) >= 2:
-            before = fids[-2][1]
-            arrow = "↓" if latest_fid < before else ("↑" if latest_fid > before else "=")
-            head += f" {arrow} (was {before:.3g})"
-        spark = _sparkline([value for _, value in fids], max(width - len(head) - 2, 0))
-        lines.append(Content.assemble((head, "bold"), "  ", (spark, "$accent")))
-    else:
-        lines.append(Content("FID –"))
-    coverage = _finite(quality.get("coverage")) if quality else None
-    if coverage is None and evals:
-        coverage = _finite(evals[-1].get("coverage"))
+    """The classifier's FID trend where there is one, else the random embedding's; then coverage and scores."""
+    column, label = ("fid", "FID") if _latest(evals, quality, "fid") is not None else ("fid_rand", "FID rand")
+    lines = [_trend_line(evals, quality, column, label, width)]
+    coverage = _latest(evals, quality, "coverage")
     histogram = [float(v) for v in quality.get("class_histogram") or []] if quality else []
     classes = quality.get("num_classes") if quality else None
     classes = int(classes) if isinstance(classes, (int, float)) and classes else len(histogram) or None
     if coverage is not None:
         covered = f"{round(coverage * classes)}/{classes} classes" if classes else f"{coverage:.0%}"
         lines.append(Content(f"coverage {covered}"))
+    scores = [(name, _latest(evals, quality, f"{name}_rand")) for name in EMBEDDING_SCORES]
+    if any(value is not None for _, value in scores):
+        cells = " · ".join(f"{name} {'–' if value is None else f'{value:.2f}'}" for name, value in scores)
+        lines.append(Content(f"{cells} (rand)"))
     lines += _histogram_lines(histogram, width)
     return lines
+
+
+def _latest(evals: tuple[dict[str, float], ...], quality: dict, column: str) -> float | None:
+    """The latest evaluation's `column`: status.json's row, else eval.csv's last."""
+    value = _finite(quality.get(column)) if quality else None
+    if value is None and evals:
+        value = _finite(evals[-1].get(column))
+    return value
+
+
+def _trend_line(evals: tuple[dict[str, float], ...], quality: dict, column: str, label: str, width: int
+                ) -> Content:
+    """`FID 7.1 ↓ (was 8.1)  ▇▅▃▂▁`: the latest value, the previous one and a sparkline of them all."""
+    history = [row[column] for row in evals if _finite(row.get(column)) is not None]
+    latest = _latest(evals, quality, column)
+    if latest is None:
+        return Content(f"{label} –")
+    head = f"{label} {latest:.3g}"
+    if len(history) >= 2:
+        before = history[-2]
+        arrow = "↓" if latest < before else ("↑" if latest > before else "=")
+        head += f" {arrow} (was {before:.3g})"
+    spark = _sparkline(history, max(width - len(head) - 2, 0))
+    return Content.assemble((head, "bold"), "  ", (spark, "$accent"))
 
 
 def _histogram_lines(shares: list[float], width: int) -> list[Content]:

@@ -24,6 +24,12 @@ class AlarmThresholds:
     # mode collapse: from evaluation rows
     min_coverage: float = 0.5  # fewer than half the classes hold 2% of the samples
     coverage_recovered: float = 0.7
+    # where there are no classes: recall and coverage in the random embedding (1 real against real, 0 for one
+    # picture repeated); both low means the generated pictures miss most of the real ones' neighbourhoods
+    min_recall: float = 0.1
+    min_embedding_coverage: float = 0.2
+    recall_recovered: float = 0.2
+    embedding_coverage_recovered: float = 0.3
     min_diversity: float = 0.5  # generated samples half as spread out as real ones
     diversity_recovered: float = 0.6
     # discriminator wins: D loss near 0 and D(G(z)) near 0 for several intervals in a row
@@ -197,15 +203,22 @@ class AlarmMonitor:
     # ---- per evaluation -----------------------------------------------------------------------------
     def observe_eval(self, step: int, row: Mapping[str, float | None], num_classes: int | None = None
                      ) -> list[Alarm]:
-        """Check an evaluation (an eval.csv row: coverage, diversity, …; None where not measured)."""
+        """Check an evaluation (an eval.csv row: coverage, diversity, …; None where not measured).
+
+        Class coverage where the classifier measured it, else recall and coverage in the random embedding.
+        """
         self.cleared = []
         limits = self.limits
         coverage, diversity = row.get("coverage"), row.get("diversity")
+        recall, manifold = (None, None) if coverage is not None else (row.get("recall_rand"), row.get("coverage_rand"))
         seen = []
         if coverage is not None and coverage < limits.min_coverage:
             classes = f"{round(coverage * num_classes)}/{num_classes} classes" if num_classes else \
                 f"{coverage:.0%} of the classes"
             seen.append(f"only {classes} among the generated samples")
+        if recall is not None and manifold is not None and recall < limits.min_recall \
+                and manifold < limits.min_embedding_coverage:
+            seen.append(f"recall {recall:.2f} and coverage {manifold:.2f} of the real pictures (random embedding)")
         if diversity is not None and diversity < limits.min_diversity:
             seen.append(f"diversity {diversity:.2f} of the real data's")
         alarm = None
@@ -213,6 +226,8 @@ class AlarmMonitor:
             alarm = Alarm(MODE_COLLAPSE, step, " and ".join(seen),
                           "a lower --lr, or --loss wgan-gp (a critic keeps every mode in play)")
         recovered = (coverage is None or coverage >= limits.coverage_recovered) and \
-            (diversity is None or diversity >= limits.diversity_recovered)
+            (diversity is None or diversity >= limits.diversity_recovered) and \
+            (recall is None or manifold is None or recall >= limits.recall_recovered
+             or manifold >= limits.embedding_coverage_recovered)
         fired = self._latch(MODE_COLLAPSE, alarm, recovered)
         return [fired] if fired else []

@@ -2,12 +2,15 @@
 
 Built once per run from the data, the architecture and the config (the classifier is loaded from the cache
 or trained there, the real reference measured); `evaluate(generator, step)` then gives one eval.csv row.
-What applies depends on the data: FID-type metrics for labelled one-channel pictures (the classifier),
-diversity and near-duplicates for any pictures, nothing for toy vectors (`Evaluator.applies`).
+What applies depends on the data: classifier metrics for labelled one-channel pictures (the classifier);
+for any pictures FID, KID, precision, recall, density and coverage in the fixed random embedding
+(embedding.py, the `*_rand` columns), diversity and near-duplicates; nothing for toy vectors.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -17,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from gantui.engine.atomic import write_atomic
 from gantui.engine.data.base import DataSource
 from gantui.engine.models.base import ArchSpec
-from gantui.engine.quality import metrics
+from gantui.engine.quality import embedding, metrics
 from gantui.engine.quality.classifier import (
     TrainedClassifier,
+    cache_dir,
     classifier_applies,
     evaluation_applies,
     load_or_train,
@@ -51,6 +56,13 @@ class QualityReport:
     diversity: float | None = None  # mean pairwise distance generated / real
     duplicate_rate: float | None = None
     cond_accuracy: float | None = None
+    # in the fixed random embedding, for any pictures (comparable between runs on the same data only)
+    fid_rand: float | None = None
+    kid_rand: float | None = None
+    precision_rand: float | None = None  # Kynkäänniemi et al. 2019, k = 5
+    recall_rand: float | None = None
+    density_rand: float | None = None  # Naeem et al. 2020, k = 5
+    coverage_rand: float | None = None
     class_histogram: tuple[float, ...] = field(default_factory=tuple)  # share of samples per class
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,11 +88,13 @@ class Evaluator:
             classifier = self.classifier = load_or_train(source, self.device, on_notice)
         if classifier is not None:
             classifier.model.to(self.device).eval()
-        real = _real_reference(source, max(samples, REFERENCE_SAMPLES if classifier else 0))
+        real = _real_reference(source, max(samples, REFERENCE_SAMPLES))
         self.distances: metrics.FeatureDistances | None = None
         if classifier is not None:
             real_features, _ = self._embed(real)
             self.distances = metrics.FeatureDistances(real_features)
+        self.embedding = embedding.RandomEmbedding()
+        self.embedding_reference = RandomReference.of(self.embedding, real, samples, self.device)
         real_flat = metrics.flatten_for_distance(real[:samples])
         self.real_distance = metrics.mean_pairwise_distance(real_flat)
         self.duplicate_threshold = metrics.DUPLICATE_FRACTION * self.real_distance
@@ -90,7 +104,8 @@ class Evaluator:
     def from_config(cls, source: DataSource, arch: ArchSpec, config: TrainConfig, device: torch.device | str,
                     on_notice: Callable[[str], None] | None = None) -> Evaluator:
         """From a TrainConfig (latent size and kind); the classifier is trained first when not cached."""
-        return cls(source, arch, config.latent_dim, device, latent=config.latent, on_notice=on_notice)
+        return cls(source, arch, config.latent_dim, device, samples=DEFAULT_SAMPLES, latent=config.latent,
+                   on_notice=on_notice)
 
     @property
     def has_classifier(self) -> bool:
@@ -147,8 +162,10 @@ class Evaluator:
         """The metrics of unit-range pictures (B, C, H, W) as if G had produced them."""
         flat = metrics.flatten_for_distance(images)
         diversity, duplicates = metrics.spread_and_duplicates(flat, self.real_distance, self.duplicate_threshold)
+        everywhere = dict(diversity=_finite(diversity), duplicate_rate=_finite(duplicates),
+                          **self.embedding_reference.measure(self.embedding, images, self.device))
         if self.classifier is None or self.distances is None:
-            return QualityReport(diversity=_finite(diversity), duplicate_rate=_finite(duplicates))
+            return QualityReport(**everywhere)
         features, logits = self._embed(images)
         fid, kid = self.distances.compute(features)
         predicted = logits.argmax(1)
@@ -159,9 +176,54 @@ class Evaluator:
         return QualityReport(
             fid=_finite(fid), kid=_finite(kid), inception_score=metrics.inception_score(logits.softmax(1)),
             coverage=metrics.coverage(histogram), kl_uniform=metrics.kl_from_uniform(histogram),
-            diversity=_finite(diversity), duplicate_rate=_finite(duplicates), cond_accuracy=cond,
+            cond_accuracy=cond, **everywhere,
             class_histogram=tuple(round(float(share), 4) for share in histogram),
         )
+
+
+class RandomReference:
+    """The real pictures in the random embedding: FID/KID statistics and the k-NN manifold's real side.
+
+    Features are centred and scaled by the real ones' spread (as the classifier's), so FID does not depend on
+    the random weights' arbitrary scale. They are cached under a hash of the reference pictures.
+    """
+
+    def __init__(self, features: torch.Tensor, samples: int) -> None:
+        self.mean = features.mean(0)
+        self.scale = 1.0 / max(float(features.std(0).mean()), 1e-12)
+        self.features = (features - self.mean) * self.scale
+        self.distances = metrics.FeatureDistances(self.features)
+        self.manifold = self.features[:samples]  # as many real as generated: the k-NN radii match in scale
+
+    @classmethod
+    def of(cls, model: nn.Module, real: torch.Tensor, samples: int, device: torch.device) -> RandomReference:
+        return cls(_cached_features(model, real, device), samples)
+
+    def measure(self, model: nn.Module, images: torch.Tensor, device: torch.device) -> dict[str, float | None]:
+        """The `*_rand` fields of a QualityReport for unit-range pictures."""
+        features = (embedding.embed(model, images, device) - self.mean) * self.scale
+        fid, kid = self.distances.compute(features)
+        scores = metrics.manifold_scores(self.manifold, features)
+        return dict(fid_rand=_finite(fid), kid_rand=_finite(kid), precision_rand=scores.precision,
+                    recall_rand=scores.recall, density_rand=scores.density, coverage_rand=scores.coverage)
+
+
+def _cached_features(model: nn.Module, real: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The embedding of the real reference, read from the cache when these exact pictures were embedded before."""
+    quantised = real.mul(255).round_().to(torch.uint8)
+    digest = hashlib.sha256(f"gantui-embedding:{embedding.EMBEDDING_NAME}:v{embedding.EMBEDDING_VERSION}:"
+                            f"{tuple(quantised.shape)}:".encode())
+    digest.update(quantised.contiguous().numpy().tobytes())
+    path = cache_dir() / "embeddings" / f"{digest.hexdigest()[:24]}.pt"
+    with contextlib.suppress(Exception):  # a missing, torn or foreign file is simply recomputed
+        cached = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(cached, torch.Tensor) and cached.shape == (len(real), embedding.FEATURE_DIM):
+            return cached
+    features = embedding.embed(model, real, device)
+    with contextlib.suppress(OSError):  # a cache that cannot be written costs time, never the run
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, lambda tmp: torch.save(features, tmp))
+    return features
 
 
 def timed_evaluation(evaluator: Evaluator, generator: nn.Module) -> tuple[QualityReport, float]:

@@ -1,14 +1,16 @@
 """Quality metrics of generated samples: plain functions of tensors, each returning a float.
 
-FID and KID come from torchmetrics, in the feature space of the dataset's own classifier (see classifier.py):
-the features are computed once per evaluation and handed to torchmetrics through an identity extractor, so
-FID, KID, the Inception Score and the class histogram share one forward pass.
+FID and KID come from torchmetrics, in a feature space computed once per evaluation and handed to
+torchmetrics through an identity extractor: the dataset's own classifier (classifier.py: FID, KID, the
+Inception Score and the class histogram share one forward pass) or the fixed random CNN (embedding.py),
+where precision, recall, density and coverage are also measured (`manifold_scores`).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +23,7 @@ DUPLICATE_FRACTION = 0.1  # near-duplicate: nearest other sample closer than 10%
 DIVERSITY_SIZE = 32  # pictures are pooled to at most 32×32 before pixel distances are taken
 KID_SUBSETS = 10
 KID_SUBSET_SIZE = 500
+NEAREST_K = 5  # precision, recall, density, coverage: radius = distance to the 5th nearest neighbour (Naeem 2020)
 
 
 class _Precomputed(nn.Module):
@@ -70,6 +73,37 @@ class FeatureDistances:
 def frechet_distance(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
     """FID between two feature sets (N, D), via torchmetrics."""
     return FeatureDistances(real_features).compute(fake_features)[0]
+
+
+@dataclass(frozen=True)
+class ManifoldScores:
+    """k-NN manifold metrics of generated against real features; each ≈ 1 for real against real."""
+
+    precision: float  # share of generated samples inside the real manifold (Kynkäänniemi et al. 2019)
+    recall: float  # share of real samples inside the generated manifold (same paper)
+    density: float  # how many real neighbourhoods hold a generated sample, on average / k (Naeem et al. 2020)
+    coverage: float  # share of real samples whose neighbourhood holds a generated one (same paper)
+
+
+def _kth_neighbour_radii(features: torch.Tensor, k: int) -> torch.Tensor:
+    """Distance of each row to its k-th nearest other row."""
+    distances = torch.cdist(features, features)
+    return distances.kthvalue(min(k + 1, len(features)), dim=1).values  # the 1st is the row itself, at 0
+
+
+def manifold_scores(real_features: torch.Tensor, fake_features: torch.Tensor, k: int = NEAREST_K
+                    ) -> ManifoldScores:
+    """Precision and recall (k-NN balls around each set) and density and coverage (balls around the real)."""
+    real, fake = real_features.double().cpu(), fake_features.double().cpu()
+    real_radii = _kth_neighbour_radii(real, k)
+    fake_radii = _kth_neighbour_radii(fake, k)
+    between = torch.cdist(real, fake)  # (real, fake)
+    inside_real = between <= real_radii[:, None]  # fake j lies in real i's ball
+    precision = float(inside_real.any(0).double().mean())
+    recall = float((between <= fake_radii[None, :]).any(1).double().mean())
+    density = float(inside_real.sum(0).double().mean() / k)
+    coverage = float((between.min(1).values <= real_radii).double().mean())
+    return ManifoldScores(precision, recall, density, coverage)
 
 
 def inception_score(probabilities: torch.Tensor) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,10 @@ from gantui.engine.quality.classifier import evaluation_applies
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
     from gantui.engine.quality.evaluator import Evaluator
+
+SCORE_COLUMNS = ("fid", "fid_rand")  # what best.pt follows, in order of preference (then the diversity ratio)
+_RANKS = {name: rank for rank, name in enumerate((*SCORE_COLUMNS, "diversity"))}
+
 
 class QualityTracker:
     """Evaluations (built on first use: short runs never train the classifier) and alarms of one run."""
@@ -100,23 +104,36 @@ class QualityTracker:
                            num_classes=self.source.info.num_classes, **report.as_dict())
         self.events.handle(event)
         self._report(step, self.monitor.observe_eval(step, event.row(), self.source.info.num_classes))
-        score = _score(event.fid, event.diversity)
-        if score is None or (self.best_score is not None and score >= self.best_score):
+        score = _score(event.row())
+        if score is None or not _better(score, self.best_score):
             return False
         self.best_score = score
         return True
 
 
-def _score(fid: float | None, diversity: float | None) -> float | None:
-    """Lower is better: FID where it exists, else how far the diversity ratio is from 1 (log scale)."""
-    if fid is not None:
-        return fid if math.isfinite(fid) else None
-    if diversity is not None and diversity > 0 and math.isfinite(diversity):
-        return abs(math.log(diversity))
+Score = tuple[str, float]  # (what was measured, value): lower is better, only like compared with like
+
+
+def _score(row: Mapping[str, float | None]) -> Score | None:
+    """The classifier's FID where it exists, else the random embedding's, else |log diversity ratio|."""
+    for column in SCORE_COLUMNS:
+        value = _cell(row.get(column))
+        if value is not None:
+            return column, value
+    diversity = _cell(row.get("diversity"))
+    if diversity is not None and diversity > 0:
+        return "diversity", abs(math.log(diversity))
     return None
 
 
-def _best_so_far(run_path: Path | None, step: int) -> float | None:
+def _better(score: Score, best: Score | None) -> bool:
+    """Lower of the same kind, or a preferred kind (an older run resumed that now measures FID in the embedding)."""
+    if best is None or score[0] == best[0]:
+        return best is None or score[1] < best[1]
+    return _RANKS[score[0]] < _RANKS[best[0]]
+
+
+def _best_so_far(run_path: Path | None, step: int) -> Score | None:
     """On resume: the best score in eval.csv up to the checkpoint's step, so best.pt is not overwritten by worse."""
     if run_path is None or step == 0:
         return None
@@ -127,10 +144,13 @@ def _best_so_far(run_path: Path | None, step: int) -> float | None:
     if frame.empty:
         return None
     frame = frame[frame["step"] <= step]
-    scores = [_score(_cell(row.fid), _cell(row.diversity)) for row in frame.itertuples()]
-    scores = [score for score in scores if score is not None]
-    return min(scores) if scores else None
+    best = None
+    for row in frame.to_dict("records"):
+        score = _score(row)
+        if score is not None and _better(score, best):
+            best = score
+    return best
 
 
-def _cell(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+def _cell(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None

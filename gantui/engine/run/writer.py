@@ -97,12 +97,18 @@ class RunDir:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(buffer.getvalue())
 
-    def truncate_rows_after(self, path: Path, step: int) -> None:
-        """On resume: drop rows logged after the checkpoint, so steps never repeat (metrics.csv or eval.csv)."""
+    def truncate_rows_after(self, path: Path, step: int, columns: tuple[str, ...] | None = None) -> None:
+        """On resume: drop rows logged after the checkpoint, so steps never repeat (metrics.csv or eval.csv).
+
+        A file an older gantui wrote with other `columns` is laid out anew under the current header (cells
+        of columns it lacked stay empty), so the rows appended from now on match it.
+        """
         if not path.exists():
             return
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = lines[:1] + [line for line in lines[1:] if line.endswith("\n") and _row_step(line) <= step]
+        if columns is not None and kept and kept[0].strip().split(",") != list(columns):
+            kept = _relaid(kept, columns)
         with self._lock:
             write_atomic(path, lambda tmp: tmp.write_text("".join(kept), encoding="utf-8"))
 
@@ -124,6 +130,16 @@ class RunDir:
         write_json_atomic(target, data)
         write_json_atomic(self.layout.latest_json, data)
         return target
+
+
+def _relaid(lines: list[str], columns: tuple[str, ...]) -> list[str]:
+    """CSV lines (header first) under `columns`: cells moved by their old column's name, missing ones empty."""
+    old = lines[0].strip().split(",")
+    relaid = [",".join(columns) + "\n"]
+    for line in lines[1:]:
+        cells = dict(zip(old, line.rstrip("\n").split(","), strict=False))
+        relaid.append(",".join(cells.get(name, "") for name in columns) + "\n")
+    return relaid
 
 
 def _format(value: Any) -> str:
@@ -160,7 +176,7 @@ class RunDirSink:
             write_json_atomic(run.layout.config, event.config)
             if event.resumed:
                 run.truncate_rows_after(run.layout.metrics, event.step)
-                run.truncate_rows_after(run.layout.evals, event.step)
+                run.truncate_rows_after(run.layout.evals, event.step, EVAL_COLUMNS)
             run.update_status(
                 state=RunState.RUNNING, pid=os.getpid(), host=socket.gethostname(), device=event.device,
                 device_name=event.device_name, world_size=self.world_size, step=event.step,
