@@ -61,6 +61,7 @@ class DataPreview:
     dataset: str
     data_path: str | None
     image_size: int | None = None  # the image size asked for (None: the architecture's)
+    download: bool = False  # fetched by torchvision first
     summary: str = ""
     picture: Any = None  # numpy uint8 array
     vectors: list[list[float]] | None = None
@@ -68,9 +69,9 @@ class DataPreview:
     error: str | None = None
 
     @property
-    def key(self) -> tuple[str, str | None, int | None]:
-        """What this preview answers: the dataset, its path and the image size asked for."""
-        return (self.dataset, self.data_path, self.image_size)
+    def key(self) -> tuple[str, str | None, int | None, bool]:
+        """What this preview answers: the dataset, its path, the image size asked for and whether to fetch it."""
+        return (self.dataset, self.data_path, self.image_size, self.download)
 
 
 class PreviewLoaded(Message):

@@ -73,7 +73,7 @@ class TrainConfig:
                        help="architecture (see `gantui archs`); default: mlp")
     data: str | None = option(None, group="data", metavar="PATH", label="data path",
                               help="file or folder for datasets that need one (file.h5:key picks a dataset)")
-    download: bool = option(False, group="data",
+    download: bool = option(False, group="data", label="download",
                             help="let torchvision download mnist / fashion-mnist / cifar10 into --data")
     image_size: int | None = option(None, group="data", minimum=1, maximum=1024, metavar="N", label="image size",
                                     help="resize pictures to N×N (default: the size the architecture needs, "

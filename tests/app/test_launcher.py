@@ -124,3 +124,50 @@ async def test_the_focused_field_stands_out(runs_dir: Path, wait_until) -> None:
         assert label.styles.color.hex.lower().startswith(accent.lower()[:7]) and label.styles.text_style.bold
         assert all(row.styles.background != focused.styles.background for row in others)
         assert all(not other.styles.text_style.bold for other in labels if other is not label)
+
+
+async def test_the_launcher_says_when_the_terminal_is_too_small(runs_dir: Path, wait_until) -> None:
+    from gantui.app.widgets.too_small import TooSmall
+
+    async with _app(runs_dir).run_test(size=(40, 12)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, LauncherScreen)
+        too_small = screen.query_one(TooSmall)
+        await wait_until(pilot, lambda: too_small.display, what="the too-small note")
+        assert "launcher needs at least 64×16; this terminal is 40×12 (ctrl+q quits)" in str(too_small.render())
+        await pilot.resize_terminal(120, 40)
+        await wait_until(pilot, lambda: not too_small.display and screen.query_one("#form").display,
+                         what="the form back at 120×40")
+
+
+async def test_download_can_be_asked_for_in_the_launcher(runs_dir: Path, wait_until, monkeypatch) -> None:
+    """cifar10 says it needs --data or --download: ticking download clears that and loads it (a stand-in here:
+    nothing is fetched in tests)."""
+    import numpy as np
+    import torchvision.datasets
+
+    class FakeCifar:
+        def __init__(self, root: str, train: bool = True, download: bool = False) -> None:
+            assert download, "only a download was asked for"
+            self.data = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+            self.targets = [index % 10 for index in range(12)]
+            self.classes = [f"class {index}" for index in range(10)]
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", FakeCifar)
+    monkeypatch.setenv("GANTUI_DATASETS_DIR", str(runs_dir.parent / "datasets"))
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        await pilot.press("enter", *"cifar10", "enter")
+        reason = screen.query_one("#data-reason")
+        await wait_until(pilot, lambda: "--download" in str(reason.render()), what="the need for data")
+        download = screen.query_one("#download")
+        assert not download.disabled
+        for _ in range(10):
+            if screen.focused is download:
+                break
+            await pilot.press("tab")
+        await pilot.press("space")
+        await wait_until(pilot, lambda: screen.preview is not None and screen.preview.download
+                         and screen.preview.error is None and screen.arch is not None, what="the fetched preview")
+        assert not reason.has_class("-problem")
+        assert screen.read_config().download is True

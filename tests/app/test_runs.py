@@ -204,3 +204,20 @@ async def test_names_show_at_120_columns_and_ages_tick(runs_dir, image_run, patt
         await wait_until(pilot, lambda: str(table.get_cell(str(image_run), "started")) != age,
                          what="the age ticking")
         assert str(table.get_cell(str(image_run), "started")) == "1h02m"
+
+
+async def test_the_runs_list_says_when_the_terminal_is_too_small(runs_dir, image_run, wait_until) -> None:
+    from textual.widgets import DataTable
+
+    from gantui.app.widgets.too_small import TooSmall
+
+    app = _app(runs_dir)
+    async with app.run_test(size=(50, 8)) as pilot:
+        screen = await _listed(pilot, wait_until, 1)
+        too_small = screen.query_one(TooSmall)
+        await wait_until(pilot, lambda: too_small.display, what="the too-small note")
+        assert "runs list needs at least 60×10; this terminal is 50×8" in str(too_small.render())
+        assert not screen.query_one(DataTable).display
+        await pilot.resize_terminal(100, 24)
+        await wait_until(pilot, lambda: not too_small.display and screen.query_one(DataTable).display,
+                         what="the list back at 100×24")

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Input, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -29,6 +29,7 @@ from gantui.app.screens.run_picker import RunPickerScreen
 from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.option_field import field_row, option_widget, read_value, show_value
 from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.config import SETTINGS, TrainConfig
 from gantui.engine.errors import UserError
 
@@ -40,6 +41,7 @@ TRAINING_FIELDS = ("loss", "optimizer", "lr", "betas", "batch_size", "length", "
                    "amp", "compile")
 SCHEDULE_FIELDS = ("device", "log_every", "sample_every", "checkpoint_every", "eval_every", "sample_count", "name")
 AUTO = "auto"
+MIN_SIZE = (64, 16)  # columns, rows below which the form's fields and the preview are cut to nothing
 
 HELP_LINES = [
     ("F5 / ctrl+r", "start training with these settings"),
@@ -86,6 +88,7 @@ class LauncherScreen(Screen):
 
     # ---- layout -----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield TooSmall("launcher", MIN_SIZE, quit_key="ctrl+q")
         with Horizontal(id="launcher-body"):
             with VerticalScroll(id="form", classes="pane") as form:
                 form.border_title = "New run"
@@ -96,6 +99,7 @@ class LauncherScreen(Screen):
                 yield Static("", id="dataset-info", classes="hint")
                 yield field_row("data path", Input(placeholder="", id="data", compact=True))
                 yield Static("", id="data-reason", classes="hint")
+                yield field_row("download", option_widget(SETTINGS["download"]))
                 yield field_row("image size", option_widget(SETTINGS["image_size"], placeholder=AUTO))
                 yield Static("Architecture", classes="section")
                 yield OptionList(Option("loading…", disabled=True), id="arch")
@@ -129,7 +133,11 @@ class LauncherScreen(Screen):
             yield field_row(setting.option.label, option_widget(setting, getattr(defaults, name), choices,
                                                                 placeholder))
 
+    def on_resize(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
+
     def on_mount(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
         self.query_one("#preview", SampleView).show_message("loading the data sets…")
         self._load_catalog()
 
@@ -179,6 +187,10 @@ class LauncherScreen(Screen):
         data.disabled = not spec.takes_path
         if not spec.takes_path:
             data.value = ""
+        download = self.query_one("#download", Checkbox)
+        download.disabled = not spec.downloadable
+        if download.disabled:
+            download.value = False
         size = self.query_one("#image_size", Input)
         size.disabled = spec.kind != "image"
         if size.disabled:
@@ -192,47 +204,52 @@ class LauncherScreen(Screen):
         text = self.query_one("#image_size", Input).value.strip()
         return int(text) if text.isdigit() and int(text) > 0 else None
 
+    @property
+    def download(self) -> bool:
+        return bool(self.query_one("#download", Checkbox).value)
+
     @on(Input.Changed, "#data")
     @on(Input.Changed, "#image_size")
+    @on(Checkbox.Changed, "#download")
     def _data_changed(self) -> None:
         if self.catalog is None or self.dataset is None:
             return
         from gantui.engine.data import validate_data_path
 
         path = self.query_one("#data", Input).value.strip() or None
-        reason = validate_data_path(self.dataset, path)
+        reason = validate_data_path(self.dataset, path, self.download)
         label = self.query_one("#data-reason", Static)
         label.set_class(reason is not None, "-problem")
         label.update(Content(f"✗ {reason}" if reason else ("✓ usable" if path else "")))
         label.display = bool(reason or path)
         if reason is None:
-            self._start_preview(self.dataset, path, self.image_size)
+            self._start_preview(self.dataset, path, self.image_size, self.download)
         else:  # forget the last preview: the same data chosen again must load again, and F5 start nothing
             self.preview = None
             self._show_archs((), "no architecture: the data cannot be used")
             self.query_one("#preview", SampleView).show_message(reason)
 
-    def _start_preview(self, dataset: str, path: str | None, image_size: int | None) -> None:
-        if self.preview is not None and self.preview.key == (dataset, path, image_size):
+    def _start_preview(self, dataset: str, path: str | None, image_size: int | None, download: bool) -> None:
+        if self.preview is not None and self.preview.key == (dataset, path, image_size, download):
             return
         self.preview = None
         self.query_one("#preview", SampleView).show_message(f"loading {dataset}…")
         self._show_archs(())
-        self._load_preview(dataset, path, image_size)
+        self._load_preview(dataset, path, image_size, download)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _load_preview(self, dataset: str, path: str | None, image_size: int | None) -> None:
+    def _load_preview(self, dataset: str, path: str | None, image_size: int | None, download: bool) -> None:
         if path is not None or image_size is not None:
             time.sleep(TYPING_PAUSE_S)  # the user may still be typing
             if get_current_worker().is_cancelled:
                 return
-        self.post_message(PreviewLoaded(load_preview(dataset, path, image_size)))
+        self.post_message(PreviewLoaded(load_preview(dataset, path, image_size, download)))
 
     @on(PreviewLoaded)
     def _preview_loaded(self, message: PreviewLoaded) -> None:
         preview = message.preview
         path = self.query_one("#data", Input).value.strip() or None
-        if preview.key != (self.dataset, path, self.image_size):
+        if preview.key != (self.dataset, path, self.image_size, self.download):
             return  # an answer to an older question
         self.preview = preview
         view = self.query_one("#preview", SampleView)
@@ -305,7 +322,7 @@ class LauncherScreen(Screen):
             raise UserError("choose an architecture that fits the data (the list says what each needs)")
         options: dict[str, Any] = {"data": self.query_one("#data", Input).value.strip() or None,
                                    "runs_dir": str(self.runs_dirs[0])}
-        for name in ("image_size", *TRAINING_FIELDS, *SCHEDULE_FIELDS):
+        for name in ("download", "image_size", *TRAINING_FIELDS, *SCHEDULE_FIELDS):
             if name == "length":
                 name = str(self.query_one("#length_kind", Select).value)
                 setting, widget = SETTINGS[name], self.query_one("#length", Input)
@@ -369,23 +386,25 @@ def load_catalog() -> Catalog:
                    devices=[(device.name, device.label) for device in available_devices()])
 
 
-def load_preview(dataset: str, path: str | None, image_size: int | None = None) -> DataPreview:
-    """A few real samples of `dataset` and how every architecture fits it; never raises."""
+def load_preview(dataset: str, path: str | None, image_size: int | None = None, download: bool = False) -> DataPreview:
+    """A few real samples of `dataset` (fetched first when `download`) and how every architecture fits it;
+    never raises."""
     try:
-        return _load_preview(dataset, path, image_size)
+        return _load_preview(dataset, path, image_size, download)
     except UserError as error:
-        return DataPreview(dataset, path, image_size, error=str(error))
+        return DataPreview(dataset, path, image_size, download, error=str(error))
     except Exception as error:  # a broken file must not take the launcher down
-        return DataPreview(dataset, path, image_size, error=f"{type(error).__name__}: {error}".splitlines()[0])
+        return DataPreview(dataset, path, image_size, download,
+                           error=f"{type(error).__name__}: {error}".splitlines()[0])
 
 
-def _load_preview(dataset: str, path: str | None, image_size: int | None) -> DataPreview:
+def _load_preview(dataset: str, path: str | None, image_size: int | None, download: bool) -> DataPreview:
     from gantui.engine.data import load_dataset
     from gantui.engine.models import build_models, count_parameters, get_arch
     from gantui.engine.models.fit import fits
     from gantui.engine.samples import image_grid
 
-    source = load_dataset(dataset, path)
+    source = load_dataset(dataset, path, download=download)
     info = source.info
     samples, _labels = source.preview(PREVIEW_COUNT)
     rows = []
@@ -401,6 +420,6 @@ def _load_preview(dataset: str, path: str | None, image_size: int | None) -> Dat
     size = f"{info.size:,} samples" if info.size else "endless"
     summary = f"{shape} · {size}" + (f" · {info.num_classes} classes" if info.num_classes else "")
     if info.is_image:
-        return DataPreview(dataset, path, image_size, summary, picture=image_grid(samples, "unit", columns=4),
-                           archs=tuple(rows))
-    return DataPreview(dataset, path, image_size, summary, vectors=samples.tolist(), archs=tuple(rows))
+        return DataPreview(dataset, path, image_size, download, summary,
+                           picture=image_grid(samples, "unit", columns=4), archs=tuple(rows))
+    return DataPreview(dataset, path, image_size, download, summary, vectors=samples.tolist(), archs=tuple(rows))

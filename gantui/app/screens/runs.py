@@ -28,10 +28,12 @@ from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.help import HelpScreen, key_lines
 from gantui.app.screens.resume import ResumeScreen
 from gantui.app.widgets.fitting_footer import FittingFooter
+from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.run.layout import undated_name
 from gantui.engine.run.state import RunState
 
 REFRESH_S = 1.0
+MIN_SIZE = (60, 10)  # columns, rows below which the table shows no run's name
 AGE_TICK_S = 1.0
 MAX_COMPARE = 8
 STATE_STYLE = {RunState.RUNNING: "bold green", RunState.PAUSED: "yellow", RunState.LOST: "bold red",
@@ -89,13 +91,18 @@ class RunsScreen(Screen):
         self._wake = threading.Event()
 
     def compose(self) -> ComposeResult:
+        yield TooSmall("runs list", MIN_SIZE)
         yield Input(placeholder="/ to filter runs by words (name, state, data, arch, loss, device)",
                     id="runs-filter")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="runs-summary", markup=False)
         yield FittingFooter()
 
+    def on_resize(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
+
     def on_mount(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
         table = self.query_one(DataTable)
         for key, heading in (("mark", " "), *COLUMNS):
             table.add_column(heading, key=key)

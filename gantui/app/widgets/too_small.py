@@ -25,10 +25,11 @@ class TooSmall(Static):
     }
     """
 
-    def __init__(self, what: str, needs: tuple[int, int]) -> None:
+    def __init__(self, what: str, needs: tuple[int, int], quit_key: str = "q") -> None:
         super().__init__("", markup=False)
         self.what = what
         self.needs = needs
+        self.quit_key = quit_key
 
     def fit(self, size: Size) -> bool:
         """Hide the screen's panes and say why when `size` is below the need; True when it is."""
@@ -36,6 +37,6 @@ class TooSmall(Static):
         small = size.width < width or size.height < height
         if small:
             self.update(f"the {self.what} needs at least {width}×{height}; this terminal is "
-                        f"{size.width}×{size.height} (q quits)")
+                        f"{size.width}×{size.height} ({self.quit_key} quits)")
         self.screen.set_class(small, "-too-small")
         return small

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from gantui.engine.data.base import DataInfo, DataSource
 from gantui.engine.data.csv import check_csv_path, load_mnist_csv
@@ -111,13 +112,16 @@ def _spec(name: str) -> DatasetSpec:
     return spec
 
 
-def validate_data_path(name: str, path: str | None) -> str | None:
-    """A reason why `path` will not load as dataset `name`, or None; cheap (never reads the whole data)."""
+def validate_data_path(name: str, path: str | None, download: bool = False) -> str | None:
+    """A reason why `path` will not load as dataset `name` (fetched into it when `download`), or None; cheap
+    (never reads the whole data)."""
     try:
         spec = _spec(name)
     except UserError as error:
         return str(error)
     path = (path or "").strip() or None
+    if download and spec.downloadable:  # torchvision fetches it: a folder to put it in is all it needs
+        return None if path is None or Path(path).expanduser().is_dir() else f"{path} is not a folder"
     if path is None:
         if spec.needs_path:
             return f"{spec.name} needs --data" + (" (or --download)" if spec.downloadable else "")
