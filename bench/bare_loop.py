@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     batch_size = opt.batch_size or defaults.batch_size
     device = torch.device(opt.device)
     torch.manual_seed(opt.seed)
-    source = load_dataset(DATASETS[opt.arch], None, image_size=defaults.image_size)
+    source = load_dataset(DATASETS[opt.arch], None, image_size=spec.image_size)
     data = source.samples.to(device).float().div_(255.0)
     if spec.output_range == "symmetric":  # the example's Normalize((0.5,), (0.5,))
         data = data * 2 - 1

@@ -85,14 +85,14 @@ def trainer_for(arch: str, device: torch.device, root: Path) -> tuple[Trainer, i
     """A gantui Trainer for `arch` (its defaults; CPU batches capped) on data of the right shape."""
     spec = ARCHS[arch]
     batch = spec.defaults.batch_size if device.type == "cuda" else CPU_BATCH.get(arch, spec.defaults.batch_size)
-    if spec.image_only:
+    if spec.takes_images:
         shape = IMAGE_SHAPES[arch]
         info = DataInfo("synthetic", "image", shape, num_classes=10, size=1024)
         pixels = torch.randint(0, 256, (max(4 * batch, 64), *shape), dtype=torch.uint8)
         source = TensorSource(pixels, torch.arange(len(pixels)) % 10, info)
         dataset = "mnist"
     else:
-        dataset = spec.defaults.default_dataset
+        dataset = spec.default_dataset
         source = load_dataset(dataset, None)
     config = resolve_config(dataset, arch, device=str(device), batch_size=batch, steps=10_000, eval_every=0,
                             runs_dir=str(root))
