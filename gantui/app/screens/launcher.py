@@ -8,6 +8,7 @@ another (`PreviewLoaded`). The screen itself never waits on either.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -398,13 +399,20 @@ def load_preview(dataset: str, path: str | None, image_size: int | None = None, 
                            error=f"{type(error).__name__}: {error}".splitlines()[0])
 
 
-def _load_preview(dataset: str, path: str | None, image_size: int | None, download: bool) -> DataPreview:
+@functools.lru_cache(maxsize=1)
+def _source(dataset: str, path: str | None, download: bool) -> Any:
+    """The dataset as it comes, kept while only the image size is being typed (each try reloaded it before)."""
     from gantui.engine.data import load_dataset
+
+    return load_dataset(dataset, path, download=download)
+
+
+def _load_preview(dataset: str, path: str | None, image_size: int | None, download: bool) -> DataPreview:
     from gantui.engine.models import build_models, count_parameters, get_arch
     from gantui.engine.models.fit import fits
     from gantui.engine.samples import image_grid
 
-    source = load_dataset(dataset, path, download=download)
+    source = _source(dataset, path, download)
     info = source.info
     samples, _labels = source.preview(PREVIEW_COUNT)
     rows = []
