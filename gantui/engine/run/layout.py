@@ -6,6 +6,7 @@
         metrics.csv        one row per log interval, append-only
         eval.csv           one row per quality evaluation, append-only
         events.jsonl       start, checkpoints, alarms, end: append-only
+        ranks.csv          runs of several processes: one row per rank and log interval, append-only
         control.json       requests to the trainer (pause, resume, stop, snapshot)
         samples/           step-N.png (image grids) or step-N.json (toy data), and latest.png / latest.json
         checkpoints/       last.pt, and best.pt (the best quality score so far)
@@ -63,6 +64,11 @@ class RunLayout:
     @property
     def events(self) -> Path:
         return self.path / "events.jsonl"
+
+    @property
+    def ranks(self) -> Path:
+        """Per rank and log interval (runs of several processes): rank, host, device, samples/s, memory."""
+        return self.path / "ranks.csv"
 
     @property
     def control(self) -> Path:
