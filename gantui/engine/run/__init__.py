@@ -6,5 +6,6 @@
 - `reader`: `RunSnapshot` (config, status and state of a run) and listing and finding runs.
 - `tails`: `MetricsTail` / `EventsTail`, following append-only files, and whole-file loads.
 - `history`: histories of those rows, bounded (`MetricsHistory`, `LatestRows`) or whole (`AllRows`).
+- `ranks`: ranks.csv of a run of several processes, followed into the latest row of each rank.
 - `follower`: `RunFollower`, one run followed incrementally into an immutable `FollowedRun`.
 """

@@ -1,8 +1,8 @@
 """Following one run folder: its config and status, and what its files gained since the last poll.
 
-`RunFollower.poll()` reads only what changed: metrics.csv, eval.csv and events.jsonl by their appended bytes
-(tails), status.json (small) every time, config.json when its mtime moves, and samples/ is listed only when
-it or the latest snapshot moves. Rows go into a history, bounded (`MetricsHistory`) or whole (`AllRows`).
+`RunFollower.poll()` reads only what changed: metrics.csv, eval.csv, events.jsonl and (runs of several
+processes) ranks.csv by their appended bytes (tails), status.json (small) every time, config.json when its
+mtime moves, and samples/ is listed only when it or the latest snapshot moves. Rows go into a history, bounded (`MetricsHistory`) or whole (`AllRows`).
 Each poll returns an immutable `FollowedRun` that a caller can keep while the follower goes on: the very
 same object again when nothing changed.
 """
@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from gantui.engine.run.history import History
 from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.ranks import LatestRanks, RankRow
 from gantui.engine.run.reader import RunSnapshot, mtime, read_json
 from gantui.engine.run.state import RunState, folder_state
 from gantui.engine.run.tails import EventsTail, MetricsTail
@@ -29,6 +30,7 @@ class FollowedRun(RunSnapshot):
     events: tuple[dict[str, Any], ...] = ()  # the latest events.jsonl records, oldest first
     sample_steps: tuple[int, ...] = ()
     samples_stamp: float = 0.0  # changes whenever the latest snapshot changes
+    ranks: tuple[RankRow, ...] = ()  # the latest ranks.csv row of each rank, by rank (runs of several processes)
     version: int = 0  # one more with every new FollowedRun from the same follower
 
 
@@ -64,11 +66,12 @@ class RunFollower(Generic[Followed]):
 
     `metrics` / `evals`: the histories of metrics.csv / eval.csv (None: that file is not read); `events`: how
     many of the latest events to keep (0: events.jsonl is not read); `samples`: list the sample steps;
+    `ranks`: follow ranks.csv (only once config.json says the run has several processes);
     `no_status`: the state while there is no status.json.
     """
 
     def __init__(self, path: Path, *, metrics: History | None = None, evals: History | None = None,
-                 events: int = 0, samples: bool = False,
+                 events: int = 0, samples: bool = False, ranks: bool = False,
                  record: type[Followed] = FollowedRun,  # type: ignore[assignment]
                  no_status: RunState = RunState.STARTING) -> None:
         self.layout = RunLayout(path)
@@ -76,6 +79,7 @@ class RunFollower(Generic[Followed]):
         self._metrics = _FollowedCsv(self.layout.metrics, metrics)
         self._evals = _FollowedCsv(self.layout.evals, evals)
         self.events_tail = EventsTail(self.layout.events)
+        self._ranks = LatestRanks(self.layout.ranks) if ranks else None
         self.max_events, self.samples, self.record, self.no_status = events, samples, record, no_status
         self._config: dict[str, Any] = {}
         self._config_stamp = 0.0
@@ -105,6 +109,8 @@ class RunFollower(Generic[Followed]):
             changed |= self._read_events()
         if self.samples:
             changed |= self._list_samples()
+        if self._ranks is not None and (_world_size(self._config, status) > 1 or self._ranks.rows):
+            changed |= self._ranks.poll()
         state = folder_state(status, 0.0 if status else self.layout.age(), self.no_status)
         last = self._last
         if last is not None and not changed and state == last.state:
@@ -112,6 +118,7 @@ class RunFollower(Generic[Followed]):
         self._last = self.record(
             self.path, self._config, status, state, metrics=self._metrics.frame, evals=self._evals.frame,
             events=self._events, sample_steps=self._sample_steps, samples_stamp=self._samples_stamp,
+            ranks=self._ranks.rows if self._ranks is not None else (),
             version=last.version + 1 if last is not None else 1,
         )
         return self._last
@@ -142,3 +149,7 @@ class RunFollower(Generic[Followed]):
         self._samples_stamp = stamp
         self._sample_steps = tuple(layout.sample_steps())
         return True
+
+
+def _world_size(config: dict[str, Any], status: dict[str, Any]) -> int:
+    return RunSnapshot(Path(), config, status).world_size

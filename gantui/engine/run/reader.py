@@ -71,8 +71,33 @@ class RunSnapshot:
         return int(self.status.get("total_steps", 0) or 0)
 
     @property
+    def distributed(self) -> dict[str, Any]:
+        """config.json's "distributed" (world size, nodes, backend, ranks): {} for a run of one process."""
+        value = self.config.get("distributed")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def world_size(self) -> int:
+        """How many processes train the run (1 unless config.json or status.json says more)."""
+        return max(_count(self.distributed.get("world_size")) or _count(self.status.get("world_size")) or 1, 1)
+
+    @property
+    def nodes(self) -> int:
+        """How many machines the run's processes are on."""
+        return max(_count(self.distributed.get("nodes")) or 1, 1)
+
+    @property
+    def failed_rank(self) -> int | None:
+        """The rank whose failure ended the run (status.json's "failed_rank"), if one did."""
+        return _count(self.status.get("failed_rank"))
+
+    @property
     def started(self) -> float:
         return float(self.status.get("started") or mtime(self.layout.config))
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def read_run(path: Path) -> RunSnapshot:
