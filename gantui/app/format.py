@@ -71,3 +71,14 @@ def meter(fraction: float | None, width: int) -> str:
     full, part = divmod(eighths, 8)
     bar = "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
     return bar + "░" * (width - len(bar))
+
+
+def processes(world_size: int, nodes: int = 1) -> str:
+    """How a run of several processes says so: `2 processes`, `8 processes on 2 nodes`."""
+    text = f"{world_size} process" + ("es" if world_size != 1 else "")
+    return f"{text} on {nodes} nodes" if nodes > 1 else text
+
+
+def world_mark(world_size: int) -> str:
+    """`×2` beside a run's device in the lists; '' for a run of one process (its rows stay as they were)."""
+    return f"×{world_size}" if world_size > 1 else ""

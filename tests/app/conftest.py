@@ -204,3 +204,21 @@ async def _press(pilot, *keys: str) -> None:
 @pytest.fixture
 def press():
     return _press
+
+
+@pytest.fixture
+def ddp_run(image_run: Path) -> Path:
+    """The mnist fixture run as two gloo processes on one host, rank 1 the slower."""
+    from distributed_run import make_distributed
+
+    return make_distributed(image_run, [("fixture-host", "cpu"), ("fixture-host", "cpu")], [1312.0, 968.0])
+
+
+@pytest.fixture
+def cuda_ddp_run(runs_dir: Path, utc) -> Path:
+    """A finished CUDA run as four processes on two hosts, two GPUs each, rank 2 the slowest."""
+    from distributed_run import make_distributed
+
+    path = build_image_run(runs_dir / "20260101-002000-mnist-mlp-four-gpus", total=100, cuda=True)
+    devices = [("node-a", "cuda:0"), ("node-a", "cuda:1"), ("node-b", "cuda:0"), ("node-b", "cuda:1")]
+    return make_distributed(path, devices, [5120.0, 5080.0, 3900.0, 5101.0], cuda_memory=True)

@@ -99,3 +99,14 @@ def test_launcher_snapshot(snap_compare, runs_dir: Path, size: tuple[int, int]) 
 def test_dashboard_too_small_snapshot(snap_compare, runs_dir: Path, image_run: Path) -> None:
     """At 40×12 the dashboard says what size it needs instead of drawing collapsed boxes."""
     assert snap_compare(_dashboard_app(runs_dir, image_run), terminal_size=(40, 12), run_before=_dashboard_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_dashboard_ranks_snapshot(snap_compare, runs_dir: Path, ddp_run: Path, size: tuple[int, int]) -> None:
+    """A run of two processes: the title says so and the Ranks pane lists them, the slower one marked."""
+    async def ranks_ready(pilot) -> None:
+        await wait_until(pilot, screen_settled(pilot, lambda: _dashboard_loaded(pilot)
+                                               and len(pilot.app.screen.poll.ranks) == 2),
+                         what="the dashboard's run and its two ranks drawn")
+
+    assert snap_compare(_dashboard_app(runs_dir, ddp_run), terminal_size=size, run_before=ranks_ready)

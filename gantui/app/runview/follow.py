@@ -48,7 +48,7 @@ class DashboardFollower:
                  capacity: int = DEFAULT_CAPACITY, probe_host: bool = True) -> None:
         self.run: RunFollower[RunPoll] = RunFollower(
             path, metrics=MetricsHistory(capacity), evals=LatestRows(MAX_EVALS), events=MAX_EVENTS, samples=True,
-            record=RunPoll)
+            ranks=True, record=RunPoll)
         self.path = self.run.path
         self.handle = handle
         self.probe = HostProbe() if probe_host else None

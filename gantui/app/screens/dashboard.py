@@ -35,6 +35,7 @@ from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.metric_plot import MetricPlot, PlotView
 from gantui.app.widgets.progress_pane import ProgressPane
 from gantui.app.widgets.quality_pane import QualityPane
+from gantui.app.widgets.ranks_pane import RanksPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
@@ -64,7 +65,7 @@ HELP_NOTES = (
 
 
 class DashboardScreen(PlotNavigation, SampleSteppingScreen):
-    """Losses, D(x)/D(G(z)), progress, device, quality, samples and events of one run."""
+    """Losses, D(x)/D(G(z)), progress, device, (ranks,) quality, samples and events of one run."""
 
     ACTION_HELP = {
         "pause_resume": "pause the run, or resume it when paused",
@@ -147,12 +148,14 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
             with Vertical(id="right-column"):
                 yield SampleView(self.graphics, id="samples", classes="pane")
                 yield DevicePane(id="device", classes="pane")
+                yield RanksPane(id="ranks", classes="pane")
                 yield QualityPane(id="quality", classes="pane")
                 yield EventsPane(id="events", classes="pane")
         yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
+        self.query_one(RanksPane).display = False  # runs of several processes only
         if getattr(self.app, "ema", None) is not None:  # the smoothing chosen on another screen
             self._set_view(PlotView(self.app.ema))  # type: ignore[attr-defined]
         self._apply_layout()
@@ -213,6 +216,10 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
             self._update_plots()
         self.query_one(ProgressPane).show(poll)
         self.query_one(DevicePane).show(poll)
+        ranks = self.query_one(RanksPane)
+        ranks.display = poll.world_size > 1
+        if ranks.display:
+            ranks.show(poll)
         self.query_one(QualityPane).show(poll)
         self.query_one(EventsPane).show(poll.events)
         self._show_samples()
@@ -240,6 +247,8 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
             text = "no heartbeat from this run for a minute: its process may be gone (it can be resumed)"
         else:
             text = poll.status.get("message") or poll.failure or f"the run {poll.state}"
+            if poll.failed_rank is not None:  # a run of several processes: which one failed
+                text = f"rank {poll.failed_rank}: {text}"
         banner.update(f"{poll.state}: {text}")
         banner.display = True
         if not self._notified_failure and poll.state is not RunState.LOST:

@@ -1,4 +1,7 @@
-"""Device: the run's own memory figures (from its metrics) as bars, plus NVML / psutil extras on this host."""
+"""Device: the run's own memory figures (from its metrics) as bars, plus NVML / psutil extras on this host.
+
+A run of several processes on several GPUs adds one line per GPU it uses, from its ranks' latest rows.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class DevicePane(TextPane):
             total = _known(status.get("memory_total")) or (host.gpu_memory_total if host else None)
             for label, column in (("alloc", "mem_allocated"), ("reserved", "mem_reserved"), ("peak", "mem_peak")):
                 lines.append(_memory_line(label, _known(latest.get(column)), total, width))
+            lines += _gpu_lines(poll, total, width)
             if host is not None and host.gpu_util is not None:
                 lines.append(Content(f"util {host.gpu_util:.0f}% · temp {host.gpu_temp:.0f}°C "
                                      f"· all processes {size(host.gpu_memory_used)}"))
@@ -42,6 +46,21 @@ class DevicePane(TextPane):
             if host is not None and host.cpu_percent is not None:
                 lines.append(Content(f"cpu {host.cpu_percent:.0f}% of one core"))
         return lines
+
+
+def _gpu_lines(poll: RunPoll, total: float | None, width: int) -> list[Content]:
+    """Memory allocated on each CUDA device the ranks use, when they use more than one."""
+    gpus = list({(row.host, row.device): row for row in reversed(poll.ranks)
+                 if row.device.startswith("cuda")}.values())[::-1]  # one line a device: its lowest rank's
+    hosts = {row.host for row in gpus}
+    if len(gpus) < 2:
+        return []
+    lines = []
+    for row in gpus:
+        label = row.device.removeprefix("cuda")
+        label = f"{row.host[:8 - len(label)]}{label}" if len(hosts) > 1 else f"gpu{label}"
+        lines.append(_memory_line(label, row.mem_allocated, total, width))
+    return lines
 
 
 def _known(value: object) -> float | None:
