@@ -2,9 +2,9 @@
 
 `RunFollower.poll()` reads only what changed: metrics.csv, eval.csv, events.jsonl and (runs of several
 processes) ranks.csv by their appended bytes (tails), status.json (small) every time, config.json when its
-mtime moves, and samples/ is listed only when it or the latest snapshot moves. Rows go into a history, bounded (`MetricsHistory`) or whole (`AllRows`).
-Each poll returns an immutable `FollowedRun` that a caller can keep while the follower goes on: the very
-same object again when nothing changed.
+mtime moves, and samples/ is listed only when it or the latest snapshot moves. Rows go into a history,
+bounded (`MetricsHistory`) or whole (`AllRows`). Each poll returns an immutable `FollowedRun` that a caller
+can keep while the follower goes on: the very same object again when nothing changed.
 """
 
 from __future__ import annotations
