@@ -106,18 +106,21 @@ def runs(args: argparse.Namespace) -> int:
                  "arch": run.arch, "loss": run.config.get("loss"), "step": run.step,
                  "total_steps": run.total_steps, "loss_d": run.status.get("loss_d"),
                  "loss_g": run.status.get("loss_g"), "samples_per_s": run.status.get("samples_per_s"),
-                 "device": run.status.get("device"), "started": run.started} for run in found]
+                 "device": run.status.get("device"), "world_size": run.world_size, "nodes": run.nodes,
+                 "started": run.started} for run in found]
         print(json.dumps(rows, indent=2))
         return 0
     if not found:
         Console().print(f"no runs in {', '.join(map(str, runs_dirs(args.runs_dir)))}")
         return 0
-    table = Table("run", "state", "dataset", "arch", "loss", "step", "loss_d", "loss_g", "samples/s", "age")
+    distributed = any(run.world_size > 1 for run in found)  # the column only where some run has several
+    table = Table("run", "state", "dataset", "arch", "loss", "step", "loss_d", "loss_g", "samples/s",
+                  *(("processes",) if distributed else ()), "age")
     for run in found:
         table.add_row(run.name, run.state, run.dataset, run.arch, str(run.config.get("loss", "")),
                       f"{run.step}/{run.total_steps}", _fmt(run.status.get("loss_d")),
                       _fmt(run.status.get("loss_g")), _fmt(run.status.get("samples_per_s"), "{:,.0f}"),
-                      _age(run.started))
+                      *((str(run.world_size),) if distributed else ()), _age(run.started))
     console = Console()
     if not console.is_terminal:  # piped: don't squeeze the table into 80 columns
         console = Console(width=200)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from waiting import screen_settled
 
 from gantui.app.app import GanApp
@@ -103,3 +104,45 @@ async def test_the_banner_names_the_failed_rank(runs_dir: Path, image_run: Path,
         screen = await _ready(pilot, wait_until, 2)
         await wait_until(pilot, lambda: "rank 1: RuntimeError: boom" in str(screen.query_one("#banner").render()),
                          what="the banner naming rank 1")
+
+
+# ---- the runs list, compare and `gantui runs` ------------------------------------------------------------
+async def test_the_runs_list_and_compare_show_the_world_size(runs_dir: Path, ddp_run: Path, pattern_run: Path,
+                                                             wait_until) -> None:
+    from conftest import FIXED_TIME
+    from textual.widgets import DataTable
+
+    from gantui.app.screens.compare import CompareScreen
+    from gantui.app.screens.runs import RunsScreen
+
+    app = GanApp([runs_dir], graphics="ascii", poll_interval=0.05, probe_host=False, clock=lambda: FIXED_TIME + 3600)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and len(app.screen.rows) == 2,
+                         what="both runs listed")
+        table = app.screen.query_one("#runs-table", DataTable)
+        assert str(table.get_cell(str(ddp_run), "device")) == "cpu ×2"
+        assert str(table.get_cell(str(pattern_run), "device")) == "cpu"  # one process: as before
+        assert {row.name: row.world_size for row in app.screen.rows} == {ddp_run.name: 2, pattern_run.name: 1}
+    app = GanApp([runs_dir], graphics="ascii", poll_interval=0.05, probe_host=False, compare=[ddp_run, pattern_run],
+                 clock=lambda: FIXED_TIME + 3600)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.loads_seen > 0
+                         and app.screen.query_one(DataTable).row_count > 0, what="compare's table filled")
+        table = app.screen.query_one(DataTable)
+        assert [str(table.get_cell("device", key)) for key in ("0", "1")] == ["cpu ×2", "cpu"]
+        assert "device" in app.screen.differing()
+
+
+def test_gantui_runs_gives_the_world_size(runs_dir: Path, ddp_run: Path, pattern_run: Path, capsys) -> None:
+    from gantui.cli import main
+
+    with pytest.raises(SystemExit, match="0"):
+        main(["runs", "--json", "--runs-dir", str(runs_dir)])
+    listed = {row["name"]: (row["world_size"], row["nodes"]) for row in json.loads(capsys.readouterr().out)}
+    assert listed == {ddp_run.name: (2, 1), pattern_run.name: (1, 1)}
+    with pytest.raises(SystemExit, match="0"):
+        main(["runs", "--runs-dir", str(runs_dir)])
+    table = capsys.readouterr().out
+    assert "processes" in table
+    ddp_line = next(line for line in table.splitlines() if "mnist-mlp" in line)
+    assert " 2 " in ddp_line

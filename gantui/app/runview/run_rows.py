@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gantui.app.format import world_mark
 from gantui.engine.run.follower import FollowedRun, RunFollower
 from gantui.engine.run.history import AllRows
 from gantui.engine.run.reader import newest_first, run_folders
@@ -46,6 +47,7 @@ class RunRow:
     started: float
     has_checkpoint: bool
     has_config: bool = True  # False: killed before it wrote one, so it can only be deleted
+    world_size: int = 1  # processes that train it (torchrun / DDP)
 
     @classmethod
     def of(cls, run: FollowedRun) -> RunRow:
@@ -57,15 +59,22 @@ class RunRow:
             **_best(run.evals), samples_per_s=_number(status.get("samples_per_s")),
             device=str(status.get("device") or config.get("device") or "?"), started=run.started,
             has_checkpoint=run.layout.last_checkpoint.is_file(), has_config=bool(config),
+            world_size=run.world_size,
         )
 
     @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
 
+    @property
+    def where(self) -> str:
+        """The device column: `cuda:0`, or `cuda:0 ×4` for a run of four processes."""
+        mark = world_mark(self.world_size)
+        return f"{self.device} {mark}" if mark else self.device
+
     def text(self) -> str:
         """What typing in the filter matches against."""
-        return " ".join((self.name, self.state, self.dataset, self.arch, self.loss, self.device)).lower()
+        return " ".join((self.name, self.state, self.dataset, self.arch, self.loss, self.where)).lower()
 
 
 def _number(value: object) -> float | None:

@@ -21,7 +21,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from gantui.app.format import count, duration, number, short_count, size
+from gantui.app.format import count, duration, number, short_count, size, world_mark
 from gantui.app.messages import CompareLoaded
 from gantui.app.palette import markup
 from gantui.app.runview.compare_data import CompareReader, CompareRun
@@ -85,6 +85,13 @@ def _length(run: CompareRun) -> str:
     return f"{count(steps)} steps" if steps else f"{count(epochs)} epochs" if epochs else "–"
 
 
+def _device(run: CompareRun) -> str | None:
+    """The run's device, with `×N` for a run of N processes."""
+    device = run.status.get("device") or run.config.get("device")
+    mark = world_mark(run.world_size)
+    return f"{device} {mark}" if mark and device else device
+
+
 TABLE_ROWS: tuple[Row, ...] = (
     ("name", lambda run: run.config.get("name"), True),
     ("dataset", lambda run: run.config.get("dataset"), True),
@@ -98,7 +105,7 @@ TABLE_ROWS: tuple[Row, ...] = (
     ("seed", lambda run: run.config.get("seed"), True),
     ("length", _length, True),
     ("sample interval", lambda run: run.config.get("sample_every"), True),
-    ("device", lambda run: run.status.get("device") or run.config.get("device"), True),
+    ("device", _device, True),
     ("params G", lambda run: short_count(run.status.get("params_g")), False),
     ("params D", lambda run: short_count(run.status.get("params_d")), False),
     ("state", lambda run: run.state, False),

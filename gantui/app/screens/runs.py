@@ -171,7 +171,7 @@ class RunsScreen(Screen):
             Text(row.state + (" (no checkpoint)" if row.state is RunState.LOST and not row.has_checkpoint else ""),
                  style=STATE_STYLE.get(row.state, "")),
             _age(row, now), row.dataset, row.arch, row.loss,
-            f"{count(row.step)}{total}", number(row.loss_d, 3), number(row.loss_g, 3), best, speed, row.device,
+            f"{count(row.step)}{total}", number(row.loss_d, 3), number(row.loss_g, 3), best, speed, row.where,
         ]
 
     def _tick_ages(self) -> None:
