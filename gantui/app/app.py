@@ -26,6 +26,7 @@ from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_r
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.engine.config import SETTINGS
+from gantui.engine.errors import UserError
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -114,13 +115,16 @@ class GanApp(App):
                                probe_host=self.probe_host, can_go_back=can_go_back, quiet=self.quiet)
 
     # ---- runs -------------------------------------------------------------------------------------------
-    def start_run(self, config: TrainConfig) -> RunHandle:
-        """Start `config` (a child process, or a thread in thread mode) and show its dashboard."""
+    def start_run(self, config: TrainConfig, processes: int = 1) -> RunHandle:
+        """Start `config` (a child process, or a thread in thread mode) and show its dashboard; `processes` > 1
+        starts `gantui train --nproc N` (a child process only)."""
         runs_dir = self.runs_dirs[0]
         if self.train_mode == "thread":
+            if processes > 1:
+                raise UserError("several processes need the process mode (a thread runs one)")
             handle: RunHandle = start_thread_run(config, runs_dir)
         else:
-            handle = start_process_run(config, runs_dir)
+            handle = start_process_run(config, runs_dir, processes)
         self.started_runs.append(handle)
         self.push_screen(self.dashboard(handle.path, handle, can_go_back=True))
         return handle

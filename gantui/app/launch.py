@@ -148,12 +148,42 @@ def fresh_run_path(runs_dir: Path, config: TrainConfig) -> Path:
     return new_run_path(runs_dir, config.dataset, config.arch, config.name)
 
 
-def train_command(config_file: Path, path: Path) -> list[str]:
-    return [sys.executable, "-m", "gantui", "train", "--config", str(config_file), "--run-path", str(path), "--plain"]
+def train_command(config_file: Path, path: Path, processes: int = 1) -> list[str]:
+    """`gantui train` for the app's detached start; `--nproc N` (torchrun's launcher, one node) for N > 1."""
+    several = ["--nproc", str(processes)] if processes > 1 else []
+    return [sys.executable, "-m", "gantui", "train", *several, "--config", str(config_file), "--run-path", str(path),
+            "--plain"]
 
 
-def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
-    """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`.
+# ---- how many processes a run may have (the launcher's "processes" field) ------------------------------------
+def gpu_count(devices: list[str]) -> int:
+    """The CUDA devices among the launcher's device choices (`cuda:0`, `cuda:1`, …)."""
+    return sum(1 for name in devices if name.startswith("cuda"))
+
+
+def offers_processes(devices: list[str], device: str) -> bool:
+    """Several processes make sense on a machine of several GPUs (device auto or cuda), or on the CPU when the
+    user chose it (to try a distributed run); elsewhere the field stays hidden and a run has one process."""
+    if device == "cpu":
+        return True
+    return gpu_count(devices) > 1 and (device == "auto" or device.startswith("cuda"))
+
+
+def check_processes(processes: int, devices: list[str], device: str, cores: int) -> None:
+    """UserError (one line) unless 1 <= processes <= the GPUs (CUDA) or the cores (CPU)."""
+    from gantui.engine.errors import UserError
+
+    on_cpu = device == "cpu"
+    limit, what = (cores, "CPU cores") if on_cpu else (gpu_count(devices), "GPUs")
+    if processes < 1:
+        raise UserError(f"processes must be at least 1, not {processes}")
+    if processes > max(limit, 1):
+        raise UserError(f"processes: {processes} is more than this machine's {limit} {what}")
+
+
+def start_process_run(config: TrainConfig, runs_dir: Path, processes: int = 1) -> ProcessRun:
+    """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`;
+    with `processes` > 1, `gantui train --nproc N` (one node).
 
     The child gets the configuration the app resolved, as a file beside its log, so it is resolved once;
     the run folder itself appears only once the child has checked everything (no half-written runs).
@@ -164,7 +194,7 @@ def start_process_run(config: TrainConfig, runs_dir: Path) -> ProcessRun:
     config_file = child_config(runs_dir, path.name)
     config_file.parent.mkdir(parents=True, exist_ok=True)
     write_config(config, config_file)
-    return _spawn_detached(train_command(config_file, path), path, child_log(runs_dir, path.name))
+    return _spawn_detached(train_command(config_file, path, processes), path, child_log(runs_dir, path.name))
 
 
 def resume_command(path: Path, steps: int) -> list[str]:

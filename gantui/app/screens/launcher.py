@@ -9,6 +9,7 @@ another (`PreviewLoaded`). The screen itself never waits on either.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from gantui.app.format import short_count
+from gantui.app.launch import check_processes, offers_processes
 from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, DataPreview, PreviewLoaded
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.run_picker import RunPickerScreen
@@ -133,11 +135,16 @@ class LauncherScreen(Screen):
             placeholder = "optional" if name == "name" else AUTO
             yield field_row(setting.option.label, option_widget(setting, getattr(defaults, name), choices,
                                                                 placeholder))
+            if name == "device":  # several GPUs, or the CPU chosen: torchrun's processes (hidden otherwise)
+                yield field_row("processes", Input("1", id="nproc", type="integer", compact=True,
+                                                   tooltip="processes of one DDP run (gantui train --nproc N)"),
+                                id="nproc-row")
 
     def on_resize(self) -> None:
         self.query_one(TooSmall).fit(self.size)
 
     def on_mount(self) -> None:
+        self.query_one("#nproc-row").display = False
         self.query_one(TooSmall).fit(self.size)
         self.query_one("#preview", SampleView).show_message("loading the data sets…")
         self._load_catalog()
@@ -169,6 +176,29 @@ class LauncherScreen(Screen):
         self.query_one("#device", Select).value = AUTO
         datasets.focus()
         self._dataset_changed()
+        self._device_changed()
+
+    @property
+    def device(self) -> str:
+        value = self.query_one("#device", Select).value
+        return value if isinstance(value, str) else AUTO
+
+    @on(Select.Changed, "#device")
+    def _device_changed(self) -> None:
+        devices = [name for name, _ in self.catalog.devices] if self.catalog is not None else []
+        self.query_one("#nproc-row").display = offers_processes(devices, self.device)
+
+    def read_processes(self) -> int:
+        """How many processes the form asks for: 1 while the field is hidden; UserError when out of range."""
+        if not self.query_one("#nproc-row").display or self.catalog is None:
+            return 1
+        text = self.query_one("#nproc", Input).value.strip()
+        try:
+            processes = int(text or "1")
+        except ValueError:
+            raise UserError(f"processes: {text!r} is not a whole number") from None
+        check_processes(processes, [name for name, _ in self.catalog.devices], self.device, os.cpu_count() or 1)
+        return processes
 
     # ---- data: path check as you type, preview in a thread ------------------------------------------------
     @property
@@ -338,11 +368,14 @@ class LauncherScreen(Screen):
     def action_start_run(self) -> None:
         try:
             config = self.read_config()
+            processes = self.read_processes()
         except UserError as error:
             self.notify(str(error), title="Cannot start", severity="error", timeout=8)
             return
         try:
-            self.app.start_run(config)  # type: ignore[attr-defined]
+            self.app.start_run(config, processes)  # type: ignore[attr-defined]
+        except UserError as error:
+            self.notify(str(error), title="Cannot start", severity="error", timeout=8)
         except OSError as error:
             self.notify(f"cannot start gantui train: {error}", severity="error", timeout=8)
 
