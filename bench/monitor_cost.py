@@ -29,8 +29,8 @@ WARMUP_ROWS = 3  # the first log intervals include start-up (data loading, alloc
 TERMINAL = (40, 120)  # rows, columns
 
 
-def train_command(run_path: Path, steps: int) -> list[str]:
-    return [sys.executable, "-m", "gantui", "train", "--dataset", "mnist", "--arch", "mlp", "--device", "cpu",
+def train_command(run_path: Path, steps: int, device: str = "cpu") -> list[str]:
+    return [sys.executable, "-m", "gantui", "train", "--dataset", "mnist", "--arch", "mlp", "--device", device,
             "--steps", str(steps), "--log-every", "10", "--sample-every", "100", "--seed", "0",
             "--run-path", str(run_path), "--plain"]
 
@@ -70,7 +70,7 @@ def start_dashboard(runs_dir: Path, run_path: Path) -> tuple[subprocess.Popen, i
     return app, master, reader
 
 
-def one_run(root: Path, index: int, steps: int, watched: bool) -> tuple[float, float | None]:
+def one_run(root: Path, index: int, steps: int, watched: bool, device: str = "cpu") -> tuple[float, float | None]:
     """samples/s of one run, and the dashboard's CPU use meanwhile (percent of one core) when watched."""
     runs_dir = root / f"runs-{index}"
     runs_dir.mkdir()
@@ -82,7 +82,7 @@ def one_run(root: Path, index: int, steps: int, watched: bool) -> tuple[float, f
     app_cpu = _cpu_seconds(dashboard[0].pid) if dashboard else 0.0
     started = time.perf_counter()
     with open(runs_dir / "train.log", "wb") as log:
-        subprocess.run(train_command(run_path, steps), stdout=log, stderr=subprocess.STDOUT, check=True)
+        subprocess.run(train_command(run_path, steps, device), stdout=log, stderr=subprocess.STDOUT, check=True)
     wall = time.perf_counter() - started
     app_share = None
     if dashboard is not None:
