@@ -173,6 +173,11 @@ def architectures(check: Check) -> dict[str, Any]:
             found[arch] = {"state": f"skipped: {CPU_SKIPS[arch]}"}
             continue
         run_path = check.out / "runs" / f"arch-{arch}"
+        if not check.cpu:  # runs share this process: each one's peak is its own
+            import torch
+
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
         started = time.perf_counter()
         code = gantui_in_process(["train", *check.train_flags(arch, steps), "--run-path", str(run_path)],
                                  check.out / "architectures.log")
