@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean gpu-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The prepared check for a lent GPU machine (issue 14); `bash bench/gpu_check.sh --cpu` rehearses it.
+gpu-check: $(STAMP)
+	PYTHON=$(BIN)/python bash bench/gpu_check.sh

@@ -58,9 +58,19 @@ def test_a_rewritten_ranks_file_starts_over_and_bad_rows_are_skipped(tmp_path):
     path.write_text(RANKS_HEADER + "\n" + rank_line(5, 0, "h", "cpu", 1.0, 1.0) + rank_line(5, 1, "h", "cpu", 2.0, 1.0))
     latest = LatestRanks(path)
     assert latest.poll() and len(latest.rows) == 2
+    assert slowest(latest.rows).rank == 0
+    assert slowest(latest.rows[:1]) is None  # one rank: nobody to be slower than
     path.write_text(RANKS_HEADER + "\n" + "x,y\n" + "7,nope,h,cpu,1,,,,\n" + rank_line(7, 0, "h", "cpu", 3.0, 2.0))
     assert latest.poll()
     assert [(row.rank, row.step) for row in latest.rows] == [(0, 7)]
+
+
+def test_ranks_going_equally_fast_have_no_straggler(tmp_path):
+    path = tmp_path / "ranks.csv"
+    path.write_text(RANKS_HEADER + "\n" + rank_line(5, 0, "h", "cpu", 7.0, 1.0) + rank_line(5, 1, "h", "cpu", 7.0, 1.0))
+    latest = LatestRanks(path)
+    latest.poll()
+    assert slowest(latest.rows) is None
 
 
 def test_ranks_are_bounded(tmp_path):

@@ -122,8 +122,10 @@ class LatestRanks:
 
 
 def slowest(rows: tuple[RankRow, ...]) -> RankRow | None:
-    """The rank with the fewest samples per second (the straggler); None when fewer than two are measured."""
+    """The rank with the fewest samples per second (the straggler); None when fewer than two are measured or
+    all go equally fast."""
     measured = [row for row in rows if row.samples_per_s is not None]
     if len(measured) < 2:
         return None
-    return min(measured, key=lambda row: (row.samples_per_s, row.rank))
+    slow = min(measured, key=lambda row: (row.samples_per_s, row.rank))
+    return slow if slow.samples_per_s < max(row.samples_per_s for row in measured) else None
