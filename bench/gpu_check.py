@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -106,6 +107,10 @@ def run_rate(run_path: Path) -> dict[str, Any]:
     return {"state": status.get("state"), "step": status.get("step"), "precision": status.get("amp")
             or read_json(layout.config).get("amp"), "samples_per_s": float(sorted(rates)[len(rates) // 2])
             if len(rates) else None, "world_size": status.get("world_size", 1)}
+
+
+def _finite(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def has_nproc() -> bool:
@@ -207,7 +212,7 @@ def device_pane(check: Check) -> dict[str, Any]:
     last = frame.iloc[-1].to_dict() if len(frame) else {}
     found = {"device": status.get("device"), "device_name": status.get("device_name"),
              "memory_total": status.get("memory_total"),
-             **{column: last.get(column) for column in ("mem_allocated", "mem_reserved", "mem_peak", "rss")}}
+             **{column: _finite(last.get(column)) for column in ("mem_allocated", "mem_reserved", "mem_peak", "rss")}}
     probe = HostProbe()
     try:
         status = {**status, "host": socket.gethostname(), "state": "running"}  # as the dashboard reads a live run
@@ -216,7 +221,7 @@ def device_pane(check: Check) -> dict[str, Any]:
         probe.close()
     if reading is not None:
         found["host"] = {name: getattr(reading, name) for name in reading.__dataclass_fields__}
-    if not check.cpu and found.get("mem_allocated") in (None, 0):
+    if not check.cpu and not found.get("mem_allocated"):
         raise RuntimeError("no CUDA memory figures in metrics.csv", found)
     return found
 
@@ -301,7 +306,7 @@ def compile_check(check: Check) -> dict[str, Any]:
 STEPS: tuple[tuple[str, Callable[[Check], dict[str, Any]], float], ...] = (  # (name, step, seconds it needs)
     ("environment", environment, 1), ("cuda_tests", cuda_tests, 10), ("architectures", architectures, 10),
     ("device_pane", device_pane, 1), ("ddp_1gpu", ddp_1gpu, 10), ("figure_7", figure_7, 10),
-    ("monitor_cost", monitor_cost, 15), ("compile", compile_check, 30),
+    ("monitor_cost", monitor_cost, 15), ("compile", compile_check, 60),
 )
 
 
