@@ -77,6 +77,19 @@ async def test_four_gpus_on_two_nodes(runs_dir: Path, cuda_ddp_run: Path, wait_u
         assert "2.2 GiB / 79.6 GiB" in device  # rank 3's allocation against the GPU's memory
 
 
+async def test_two_gpus_of_one_host_each_get_a_device_line(runs_dir: Path, cuda_ddp_run: Path,
+                                                            wait_until) -> None:
+    from distributed_run import make_distributed
+
+    make_distributed(cuda_ddp_run, [("node-a", "cuda:0"), ("node-a", "cuda:1")], [100.0, 100.0], cuda_memory=True)
+    async with _app(runs_dir, cuda_ddp_run).run_test(size=(160, 48)) as pilot:
+        screen = await _ready(pilot, wait_until, 2)
+        device = _pane_lines(screen, DevicePane)
+        assert [line.split()[0] for line in device if line.startswith("gpu")] == ["gpu:0", "gpu:1"]
+        assert not any(line.startswith(SLOWEST_MARK) for line in _pane_lines(screen, RanksPane))  # equally fast
+        assert "2 processes · cuda" in screen.query_one(RunTitle).render().plain
+
+
 async def test_many_ranks_in_the_compact_layout_keep_the_slowest(runs_dir: Path, image_run: Path,
                                                                   wait_until) -> None:
     from distributed_run import make_distributed
