@@ -138,3 +138,64 @@ async def test_compare_grids_show_readable_samples(runs_dir, image_run, eval_run
                 assert view.fit.count == 1
             else:
                 assert 1 < view.fit.count < 16 and cells[0] >= MIN_SAMPLE_CELLS[0] and cells[1] >= MIN_SAMPLE_CELLS[1]
+
+
+def _shifted_copies(image_run: Path, count: int) -> list[Path]:
+    """`count` copies of the run, copy i with loss D raised by 2·i: eight curves in bands of their own."""
+    import csv
+    import shutil
+
+    copies = []
+    for index in range(count):
+        copy = Path(shutil.copytree(image_run, image_run.with_name(f"{image_run.name}-{index}")))
+        metrics = copy / "metrics.csv"
+        with metrics.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            row["loss_d"] = str(float(row["loss_d"]) + 2 * index)
+        with metrics.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        copies.append(copy)
+    return copies
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_eight_runs_each_have_their_own_curve_and_legend(runs_dir, image_run, monkeypatch, no_color) -> None:
+    """Under NO_COLOR eight greys are too close: each run also has its own marker, drawn and in its legend."""
+    import re
+
+    from textual.color import Color
+    from textual_plotext.plot import Plot
+
+    from gantui.app.chart import draw_chart
+    from gantui.app.palette import BRAILLE_LEGEND, markup
+
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    async with _compare_app(runs_dir, _shifted_copies(image_run, 8)).run_test(size=(160, 50)) as pilot:
+        await _compare_ready(pilot)
+        plot = pilot.app.screen.query_one(ComparePlot)
+        await wait_until(pilot, lambda: plot.cells_drawn > 0, what="the plot drawn")
+        curves = plot._chart.layers[-8:]
+        legend = str(plot.border_title)
+        built = Plot()
+        draw_chart(built, plot._chart)
+        built.plotsize(plot.size.width, plot.size.height)
+        built._set_size(plot.size.width, plot.size.height)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", built.build())
+        braille = [layer for layer in curves if all("\u2800" <= m <= "\u28ff" for m in layer.markers)]
+        if not no_color:  # colours tell them apart: every curve braille, eight hues
+            assert len(braille) == 8 and len({layer.colour for layer in curves}) == 8
+            assert all(f"[{markup(layer.colour)}]{BRAILLE_LEGEND}[/" in legend for layer in curves), legend
+            return
+        assert len(braille) == 1  # the first run keeps the braille dots' resolution
+        markers = [layer.markers[0] for layer in curves[1:]]
+        assert len(set(markers)) == 7 and all(set(layer.markers) == {layer.markers[0]} for layer in curves[1:])
+        for index, layer in enumerate(curves):  # the legend shows each curve's marker in the curve's grey
+            sample = BRAILLE_LEGEND if index == 0 else layer.markers[0]
+            assert f"[{markup(layer.colour)}]{sample}[/{markup(layer.colour)}] {index + 1} " in legend, legend
+        assert all(marker in text for marker in markers)  # and every marker is on screen
+        background = Color.parse(pilot.app.theme_variables["surface"]).brightness
+        assert min(abs(Color(*layer.colour).brightness - background) for layer in curves) > 0.15
