@@ -197,5 +197,42 @@ async def test_eight_runs_each_have_their_own_curve_and_legend(runs_dir, image_r
             sample = BRAILLE_LEGEND if index == 0 else layer.markers[0]
             assert f"[{markup(layer.colour)}]{sample}[/{markup(layer.colour)}] {index + 1} " in legend, legend
         assert all(marker in text for marker in markers)  # and every marker is on screen
+        table = pilot.app.screen.query_one(DataTable)  # the table's run headers carry the markers too
+        headers = [str(column.label) for column in table.columns.values()][1:]
+        assert headers[0].startswith("1 ")
+        assert all(header.startswith(f"{marker} ") for header, marker in zip(headers[1:], markers, strict=True))
         background = Color.parse(pilot.app.theme_variables["surface"]).brightness
         assert min(abs(Color(*layer.colour).brightness - background) for layer in curves) > 0.15
+
+
+async def test_a_theme_change_recolours_the_table_headers(runs_dir, image_run, pattern_run, press) -> None:
+    """Chosen by keys in the command palette (ctrl+p, "theme"), a light theme recolours the plot's legend and
+    the configuration table's run headers alike, as drawn, not only as stored."""
+    from gantui.app.palette import ON_DARK, ON_LIGHT, markup
+
+    def header_colours(table: DataTable) -> set[tuple[int, int, int]]:
+        return {tuple(segment.style.color.triplet) for segment in table.render_line(0)
+                if segment.text.strip() and segment.style and segment.style.color
+                and segment.style.color.triplet and segment.style.bold}
+
+    def first_offer(pilot) -> str:
+        """The command palette's first option, or '' while it has none."""
+        lists = pilot.app.screen.query("CommandList")
+        return str(lists.first().get_option_at_index(0).prompt) if lists and lists.first().option_count else ""
+
+    async with _compare_app(runs_dir, [image_run, pattern_run]).run_test(size=(140, 44)) as pilot:
+        await _compare_ready(pilot)
+        table = pilot.app.screen.query_one(DataTable)
+        plot = pilot.app.screen.query_one(ComparePlot)
+        assert header_colours(table) == {ON_DARK[0], ON_DARK[1]}
+        await press(pilot, "ctrl+p")
+        await pilot.press(*"theme")
+        await wait_until(pilot, lambda: "theme" in first_offer(pilot).lower(), what="the theme command offered")
+        await press(pilot, "enter")
+        await pilot.press(*"textual-light")
+        await wait_until(pilot, lambda: "textual-light" in first_offer(pilot), what="the light theme offered")
+        await press(pilot, "enter")
+        await wait_until(pilot, lambda: pilot.app.theme == "textual-light", what="the light theme")
+        await wait_until(pilot, lambda: header_colours(table) == {ON_LIGHT[0], ON_LIGHT[1]},
+                         what="the headers in the light palette")
+        assert f"[{markup(ON_LIGHT[0])}]━" in str(plot.border_title)
