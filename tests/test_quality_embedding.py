@@ -59,6 +59,14 @@ def test_the_embedding_is_the_same_every_time_and_leaves_the_random_stream_alone
     assert first(torch.rand(2, 3, 64, 64)).shape == (2, embedding.FEATURE_DIM)
 
 
+def test_small_pictures_are_embedded_at_their_own_size_large_ones_at_64():
+    assert embedding.prepare(torch.rand(2, 1, 28, 28)).shape == (2, 3, 28, 28)  # MNIST: no enlarging to 32
+    assert embedding.prepare(torch.rand(2, 3, 32, 32)).shape == (2, 3, 32, 32)
+    assert embedding.prepare(torch.rand(2, 3, 8, 8)).shape == (2, 3, 16, 16)  # four pools need 16 px
+    assert embedding.prepare(torch.rand(2, 3, 48, 40)).shape == (2, 3, 64, 64)
+    assert embedding.RandomEmbedding()(torch.rand(2, 1, 28, 28)).shape == (2, embedding.FEATURE_DIM)
+
+
 def test_real_against_real_is_fid_near_zero_and_scores_near_one(pictures, model):
     _, reference, other = pictures
     real = reference.measure(model, other, CPU)

@@ -30,11 +30,13 @@ _BRAILLE_BITS = np.array([[0x40, 0x80], [0x04, 0x20], [0x02, 0x10], [0x01, 0x08]
 
 @dataclass(frozen=True)
 class Curve:
-    """One series to draw: x ascending, y finite (already log10 for a log plot)."""
+    """One series to draw: x ascending, y finite (already log10 for a log plot); `marker` None draws braille
+    dots, a character draws that character in every cell the curve covers."""
 
     x: np.ndarray
     y: np.ndarray
     colour: Colour
+    marker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,10 @@ def _layer(curve: Curve, xlim: tuple[float, float], ylim: tuple[float, float], c
     cell_rows, cell_columns = np.nonzero(codes)
     xs = xlim[0] + cell_columns * x_cell
     ys = ylim[0] + cell_rows * y_cell
-    markers = [chr(0x2800 + int(code)) for code in codes[cell_rows, cell_columns]]
+    if curve.marker is not None:
+        markers = [curve.marker] * len(cell_rows)
+    else:
+        markers = [chr(0x2800 + int(code)) for code in codes[cell_rows, cell_columns]]
     return Layer(xs.tolist(), ys.tolist(), markers, curve.colour)
 
 

@@ -138,3 +138,101 @@ async def test_compare_grids_show_readable_samples(runs_dir, image_run, eval_run
                 assert view.fit.count == 1
             else:
                 assert 1 < view.fit.count < 16 and cells[0] >= MIN_SAMPLE_CELLS[0] and cells[1] >= MIN_SAMPLE_CELLS[1]
+
+
+def _shifted_copies(image_run: Path, count: int) -> list[Path]:
+    """`count` copies of the run, copy i with loss D raised by 2·i: eight curves in bands of their own."""
+    import csv
+    import shutil
+
+    copies = []
+    for index in range(count):
+        copy = Path(shutil.copytree(image_run, image_run.with_name(f"{image_run.name}-{index}")))
+        metrics = copy / "metrics.csv"
+        with metrics.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            row["loss_d"] = str(float(row["loss_d"]) + 2 * index)
+        with metrics.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        copies.append(copy)
+    return copies
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_eight_runs_each_have_their_own_curve_and_legend(runs_dir, image_run, monkeypatch, no_color) -> None:
+    """Under NO_COLOR eight greys are too close: each run also has its own marker, drawn and in its legend."""
+    import re
+
+    from textual.color import Color
+    from textual_plotext.plot import Plot
+
+    from gantui.app.chart import draw_chart
+    from gantui.app.palette import BRAILLE_LEGEND, markup
+
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    async with _compare_app(runs_dir, _shifted_copies(image_run, 8)).run_test(size=(160, 50)) as pilot:
+        await _compare_ready(pilot)
+        plot = pilot.app.screen.query_one(ComparePlot)
+        await wait_until(pilot, lambda: plot.cells_drawn > 0, what="the plot drawn")
+        curves = plot._chart.layers[-8:]
+        legend = str(plot.border_title)
+        built = Plot()
+        draw_chart(built, plot._chart)
+        built.plotsize(plot.size.width, plot.size.height)
+        built._set_size(plot.size.width, plot.size.height)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", built.build())
+        braille = [layer for layer in curves if all("\u2800" <= m <= "\u28ff" for m in layer.markers)]
+        if not no_color:  # colours tell them apart: every curve braille, eight hues
+            assert len(braille) == 8 and len({layer.colour for layer in curves}) == 8
+            assert all(f"[{markup(layer.colour)}]{BRAILLE_LEGEND}[/" in legend for layer in curves), legend
+            return
+        assert len(braille) == 1  # the first run keeps the braille dots' resolution
+        markers = [layer.markers[0] for layer in curves[1:]]
+        assert len(set(markers)) == 7 and all(set(layer.markers) == {layer.markers[0]} for layer in curves[1:])
+        for index, layer in enumerate(curves):  # the legend shows each curve's marker in the curve's grey
+            sample = BRAILLE_LEGEND if index == 0 else layer.markers[0]
+            assert f"[{markup(layer.colour)}]{sample}[/{markup(layer.colour)}] {index + 1} " in legend, legend
+        assert all(marker in text for marker in markers)  # and every marker is on screen
+        table = pilot.app.screen.query_one(DataTable)  # the table's run headers carry the markers too
+        headers = [str(column.label) for column in table.columns.values()][1:]
+        assert headers[0].startswith("1 ")
+        assert all(header.startswith(f"{marker} ") for header, marker in zip(headers[1:], markers, strict=True))
+        background = Color.parse(pilot.app.theme_variables["surface"]).brightness
+        assert min(abs(Color(*layer.colour).brightness - background) for layer in curves) > 0.15
+
+
+async def test_a_theme_change_recolours_the_table_headers(runs_dir, image_run, pattern_run, press) -> None:
+    """Chosen by keys in the command palette (ctrl+p, "theme"), a light theme recolours the plot's legend and
+    the configuration table's run headers alike, as drawn, not only as stored."""
+    from gantui.app.palette import ON_DARK, ON_LIGHT, markup
+
+    def header_colours(table: DataTable) -> set[tuple[int, int, int]]:
+        return {tuple(segment.style.color.triplet) for segment in table.render_line(0)
+                if segment.text.strip() and segment.style and segment.style.color
+                and segment.style.color.triplet and segment.style.bold}
+
+    def first_offer(pilot) -> str:
+        """The command palette's first option, or '' while it has none."""
+        lists = pilot.app.screen.query("CommandList")
+        return str(lists.first().get_option_at_index(0).prompt) if lists and lists.first().option_count else ""
+
+    async with _compare_app(runs_dir, [image_run, pattern_run]).run_test(size=(140, 44)) as pilot:
+        await _compare_ready(pilot)
+        table = pilot.app.screen.query_one(DataTable)
+        plot = pilot.app.screen.query_one(ComparePlot)
+        assert header_colours(table) == {ON_DARK[0], ON_DARK[1]}
+        await press(pilot, "ctrl+p")
+        await pilot.press(*"theme")
+        await wait_until(pilot, lambda: "theme" in first_offer(pilot).lower(), what="the theme command offered")
+        await press(pilot, "enter")
+        await pilot.press(*"textual-light")
+        await wait_until(pilot, lambda: "textual-light" in first_offer(pilot), what="the light theme offered")
+        await press(pilot, "enter")
+        await wait_until(pilot, lambda: pilot.app.theme == "textual-light", what="the light theme")
+        await wait_until(pilot, lambda: header_colours(table) == {ON_LIGHT[0], ON_LIGHT[1]},
+                         what="the headers in the light palette")
+        assert f"[{markup(ON_LIGHT[0])}]━" in str(plot.border_title)

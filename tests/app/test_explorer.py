@@ -78,3 +78,25 @@ async def test_explorer_keys(runs_dir, cgan_run, wait_until, press) -> None:
                          and pilot.app.screen.poll is not None, what="the dashboard")
         await press(pilot, "a")  # save the grid shown
         await wait_until(pilot, lambda: (cgan_run / "exports" / "samples-step-4.png").is_file(), what="the grid saved")
+
+
+async def test_explorer_says_when_the_terminal_is_too_small(runs_dir, cgan_run, wait_until, press) -> None:
+    from gantui.app.widgets.too_small import TooSmall
+
+    app = GanApp([runs_dir], graphics="ascii", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunsScreen) and bool(pilot.app.screen.rows),
+                         what="the runs list")
+        await pilot.resize_terminal(40, 12)
+        await press(pilot, "x")  # opened at 40×12: the note from the start
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExplorerScreen), what="the explorer")
+        screen = pilot.app.screen
+        too_small = screen.query_one(TooSmall)
+        await wait_until(pilot, lambda: too_small.display, what="the too-small note")
+        assert "latent explorer needs at least 50×16; this terminal is 40×12" in str(too_small.render())
+        assert not screen.query_one("#explorer-strips").display
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: not too_small.display and screen.query_one("#explorer-strips").display,
+                         what="the strips back at 80×24")
+        await pilot.resize_terminal(40, 12)  # and a resize below the size says so again
+        await wait_until(pilot, lambda: too_small.display, what="the note again")

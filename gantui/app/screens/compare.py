@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
 from gantui.app.format import count, duration, number, short_count, size, world_mark
@@ -186,9 +187,9 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         table = self.query_one(DataTable)
         # the labels' column has a set width: sized from its cells, a rebuild could catch it at zero width
         table.add_column("", key="what", width=max(len(label) for label, _, _ in TABLE_ROWS) + 2)
-        colours = self.query_one(ComparePlot).colours()
         for index, label in enumerate(self.labels):
-            table.add_column(Text(label, style=f"bold {markup(colours.curve(index))}"), key=str(index))
+            table.add_column(self._header(index, label), key=str(index))
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         ema = getattr(self.app, "ema", None)
         self.query_one(ComparePlot).set_view(PlotView(ema))
         self.query_one(TooSmall).fit(self.size)
@@ -196,6 +197,18 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
 
     def on_resize(self) -> None:
         self.query_one(TooSmall).fit(self.size)
+
+    def _header(self, index: int, label: str) -> Text:
+        """A run's column header in its curve's colour, after its marker where the curves have markers."""
+        colours = self.query_one(ComparePlot).colours()
+        marker = colours.marker(index)
+        return Text(f"{marker} {label}" if marker else label, style=f"bold {markup(colours.curve(index))}")
+
+    def _theme_changed(self, _theme: object) -> None:  # the headers' colours come from the theme, as the plot's
+        table = self.query_one(DataTable)
+        for index, label in enumerate(self.labels):
+            table.columns[ColumnKey(str(index))].label = self._header(index, label)
+        table.notify_style_update()  # drops the table's rendered-cell caches, which hold the old headers
 
     def on_screen_resume(self) -> None:  # the smoothing may have changed on a dashboard meanwhile
         plot = self.query_one(ComparePlot)

@@ -21,9 +21,11 @@ from textual.widgets import Footer, Static
 from gantui.app.messages import ExplorerRendered
 from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.sample_view import SampleView
+from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.grid import GridLayout
 from gantui.engine.run.layout import RunLayout
 
+MIN_SIZE = (50, 16)  # columns, rows below which the strips are empty boxes: TooSmall says so instead
 STEPS_CHOICES = (4, 6, 8, 10, 12, 16)
 STRIPS = (("interpolation", "Interpolation a → b"), ("arithmetic", "a · b · a + b · a − b"),
           ("classes", "Seed a as every class"))
@@ -68,6 +70,7 @@ class ExplorerScreen(Screen):
         self.saved: list[Path] = []  # the files the last save wrote
 
     def compose(self) -> ComposeResult:
+        yield TooSmall("latent explorer", MIN_SIZE)
         yield Static(f"{self.path.name}: loading the generator…", id="explorer-caption", markup=False)
         with Vertical(id="explorer-strips"):
             for name, title in STRIPS:
@@ -76,7 +79,11 @@ class ExplorerScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#strip-classes").display = False
+        self.query_one(TooSmall).fit(self.size)
         self._draw()
+
+    def on_resize(self) -> None:
+        self.query_one(TooSmall).fit(self.size)
 
     # ---- drawing (a thread; torch lives there) -----------------------------------------------------------
     def _draw(self) -> None:

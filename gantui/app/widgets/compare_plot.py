@@ -1,4 +1,5 @@
-"""One metric of several runs overlaid, one colour per run, the legend in the border title.
+"""One metric of several runs overlaid, one colour (and under NO_COLOR one marker) per run, the legend in
+the border title.
 
 The dashboard's MetricPlot with curves that each bring their own x (steps or wall time differ per run).
 Each curve is windowed and smoothed with the shared EMA like the dashboard's, then averaged per dot column.
@@ -11,7 +12,6 @@ from textual.markup import escape
 
 from gantui.app.chart import Curve, build_chart
 from gantui.app.format import count, duration, number
-from gantui.app.palette import markup
 from gantui.app.widgets.metric_plot import MetricPlot, nearest_row, plotted_curve, shown_rows
 from gantui.engine.run.history import ema
 
@@ -41,7 +41,7 @@ class ComparePlot(MetricPlot):
         if not self.is_mounted:
             return
         colours = self.colours()
-        entries = [f"[{markup(colours.curve(i))}]━[/] {escape(label)}" for i, (label, _, _) in enumerate(self.curves)]
+        entries = [f"{colours.legend(i)} {escape(label)}" for i, (label, _, _) in enumerate(self.curves)]
         heading = f"{escape(self.title)}  " if self.title else ""
         self.border_title = heading + "  ".join(entries)
 
@@ -68,7 +68,7 @@ class ComparePlot(MetricPlot):
             y = self._series(index, y.astype(np.float64))
             rows = shown_rows(x, self.view, None if self.x_by_time else self.view.last_steps)
             curve = plotted_curve(x[rows], y[rows], colours.curve(index), self.view.log_y)
-            curves.append(Curve(*bucket_means(curve.x, curve.y, buckets), curve.colour))
+            curves.append(Curve(*bucket_means(curve.x, curve.y, buckets), curve.colour, colours.marker(index)))
         self.show_chart(build_chart(curves, self.size.width, self.size.height, log_y=self.view.log_y,
                                     xlim=self.view.span, cursor=self.cursor_line()))
 

@@ -16,9 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 
 EMBEDDING_NAME = "rand"  # the suffix of the eval.csv columns measured in this space: fid_rand, recall_rand, …
-EMBEDDING_VERSION = 1  # part of the reference cache's key: a change of weights or architecture re-embeds
+EMBEDDING_VERSION = 2  # part of the reference cache's key: a change of weights, architecture or sizes re-embeds
 EMBEDDING_SEED = 20_200_712  # ICML 2020's opening day: the weights, the same everywhere
-SMALL_SIZE, INPUT_SIZE = 32, 64  # pictures up to 32 px a side are embedded at 32×32, larger ones at 64×64
+SMALL_SIZE, INPUT_SIZE = 32, 64  # pictures up to 32 px a side are embedded at their own size, larger ones at 64×64
+MIN_SIZE = 16  # four 2× pools need at least 16 px; smaller pictures are enlarged to 16×16
 WIDTHS = (16, 32, 64, 128)  # four conv 3×3 → ReLU → max-pool blocks; the last width is the feature size
 FEATURE_DIM = WIDTHS[-1]
 
@@ -31,7 +32,7 @@ class RandomEmbedding(nn.Module):
         layers: list[nn.Module] = []
         channels = 3
         for width in WIDTHS:
-            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
             channels = width
         self.net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
         rng = torch.Generator().manual_seed(seed)
@@ -51,13 +52,19 @@ class RandomEmbedding(nn.Module):
 
 
 def prepare(images: torch.Tensor) -> torch.Tensor:
-    """Unit-range pictures as three channels, 32×32 or 64×64, centred on 0 (grey ones repeated)."""
+    """Unit-range pictures as three channels, square, centred on 0 (grey ones repeated).
+
+    Up to `SMALL_SIZE` a side they keep their own size (28×28 MNIST is embedded at 28×28, a quarter cheaper
+    than enlarged to 32×32), larger ones become `INPUT_SIZE`²: the size is a property of the data set, so
+    every run on the same data embeds alike.
+    """
     images = images.float()
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
     elif images.shape[1] != 3:
         images = images[:, :3] if images.shape[1] > 3 else images.mean(1, keepdim=True).expand(-1, 3, -1, -1)
-    side = SMALL_SIZE if max(images.shape[-2:]) <= SMALL_SIZE else INPUT_SIZE
+    longest = max(images.shape[-2:])
+    side = max(longest, MIN_SIZE) if longest <= SMALL_SIZE else INPUT_SIZE
     if images.shape[-2:] != (side, side):
         images = F.interpolate(images, size=(side, side), mode="bilinear", antialias=True,
                                align_corners=False)
