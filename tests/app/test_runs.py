@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXED_TIME, MNIST_RUN, PATTERN_RUN
 
-from gantui.app import launch
+from gantui.engine import spawn as launch  # where resume_command lives
 from gantui.app.app import GanApp
 from gantui.app.screens.compare import CompareScreen
 from gantui.app.screens.dashboard import DashboardScreen
