@@ -146,7 +146,8 @@ def runs(args: argparse.Namespace) -> int:
     found = [run for _, run in listed]
     if args.json:
         rows = [{"place": str(place), "host": place.host,
-                 "path": f"{place}/{run.name}" if place.host else str(run.path), "name": run.name, "state": run.state, "dataset": run.dataset,
+                 "path": f"{place}/{run.name}" if place.host else str(run.path), "name": run.name,
+                 "state": run.state, "dataset": run.dataset,
                  "arch": run.arch, "loss": run.config.get("loss"), "step": run.step,
                  "total_steps": run.total_steps, "loss_d": run.status.get("loss_d"),
                  "loss_g": run.status.get("loss_g"), "samples_per_s": run.status.get("samples_per_s"),
@@ -158,7 +159,8 @@ def runs(args: argparse.Namespace) -> int:
         return status
     table = Table("run", "state", "dataset", "arch", "loss", "step", "loss_d", "loss_g", "samples/s", "age")
     for place, run in listed:
-        table.add_row(f"{place.host}:{run.name}" if place.host else run.name, run.state, run.dataset, run.arch, str(run.config.get("loss", "")),
+        name = f"{place.host}:{run.name}" if place.host else run.name
+        table.add_row(name, run.state, run.dataset, run.arch, str(run.config.get("loss", "")),
                       f"{run.step}/{run.total_steps}", _fmt(run.status.get("loss_d")),
                       _fmt(run.status.get("loss_g")), _fmt(run.status.get("samples_per_s"), "{:,.0f}"),
                       _age(run.started))

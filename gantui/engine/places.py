@@ -75,7 +75,7 @@ class RunPlace(ABC):
         """A PNG of the explorer's strips, made where the checkpoint is."""
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (most places hold no connection)
         """Let go of any connection."""
 
     def __str__(self) -> str:

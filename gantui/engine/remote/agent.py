@@ -91,7 +91,8 @@ class Agent:
         return {"name": _relative_to(path, layout.path), "data": pack_bytes(path.read_bytes())}
 
     def op_control(self, request: dict[str, Any]) -> dict[str, Any]:
-        from gantui.engine.control import COMMANDS, request as write_request
+        from gantui.engine.control import COMMANDS
+        from gantui.engine.control import request as write_request
 
         command = request.get("command")
         if command not in COMMANDS:
