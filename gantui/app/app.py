@@ -26,6 +26,7 @@ from gantui.app.launch import STOP_WAIT_S, RunHandle, start_process_run, start_r
 from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.engine.config import SETTINGS
+from gantui.engine.places import LocalPlace, RunPlace, close_all, open_places
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -53,14 +54,18 @@ class GanApp(App):
     TITLE = "gantui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, runs_dirs: list[Path] | None = None, watch: Path | None = None, graphics: str = "auto",
-                 *, train_mode: str = "process", poll_interval: float = 0.5, probe_host: bool = True,
+    def __init__(self, runs_dirs: list[Path | str | RunPlace] | None = None, watch: Path | None = None,
+                 graphics: str = "auto", *, train_mode: str = "process", poll_interval: float = 0.5,
+                 probe_host: bool = True,
                  compare: list[Path] | None = None, clock: Callable[[], float] = time.time,
                  quiet: bool = False) -> None:
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
-        self.runs_dirs = [Path(p) for p in (runs_dirs or [SETTINGS["runs_dir"].default])]
+        # places: runs folders here and HOST:PATH on other machines; runs_dirs: the ones here (new runs go to the first)
+        self.places = open_places(list(runs_dirs or [Path(SETTINGS["runs_dir"].default)]))
+        self.runs_dirs = [place.folder for place in self.places if isinstance(place, LocalPlace)] or [
+            Path(SETTINGS["runs_dir"].default)]
         self.watch = Path(watch) if watch else None
         self.graphics = resolve_graphics(graphics)
         self.graphics_modes = cycle_modes(graphics)  # what `g` steps through
@@ -88,10 +93,11 @@ class GanApp(App):
         from gantui.app.screens.runs import RunsScreen
         from gantui.engine.run.reader import list_runs
 
-        self.push_screen(RunsScreen(self.runs_dirs))
+        self.push_screen(RunsScreen(self.places))
         if self.compare is not None:
             self.open_compare(self.compare)
-        elif not list_runs(self.runs_dirs):  # a first start: straight to the launcher (escape: the list)
+        elif all(place.host is None for place in self.places) and not list_runs(self.runs_dirs):
+            # a first start: straight to the launcher (escape: the list)
             self.open_launcher()
 
     def _exit_if_terminal_gone(self) -> None:
@@ -218,10 +224,13 @@ def _alive(handle: RunHandle) -> bool:
     return thread is not None and thread.is_alive()
 
 
-def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto",
+def run_app(runs_dirs: list[Path | RunPlace], watch: Path | None = None, graphics: str = "auto",
             compare: list[Path] | None = None, quiet: bool = False) -> int:
     """The CLI's entry: the runs list, the dashboard on `watch`, or compare on `compare`; the exit status
     (129 when the terminal hung up)."""
     app = GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare, quiet=quiet)
-    app.run()
+    try:
+        app.run()
+    finally:
+        close_all()  # the ssh connections of remote places
     return app.return_code or 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gantui.engine.control import RunControl, request
+from gantui.engine.places import place_of
 from gantui.engine.run.state import RunState
 from gantui.engine.spawn import fresh_run_path, spawn_resume, spawn_train
 
@@ -35,9 +36,7 @@ class WatchedRun:
         self.path = Path(path)
 
     def command(self, name: str) -> None:
-        if not self.path.is_dir():
-            raise FileNotFoundError(f"{self.path} does not exist (yet)")
-        request(self.path, name)
+        place_of(self.path).control(self.path, name)  # here: control.json; on another host: through its agent
 
     def failure(self) -> str | None:
         return None

@@ -8,14 +8,16 @@ the best quality score.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from gantui.engine.places import RunPlace, open_places
 from gantui.engine.run.follower import FollowedRun, RunFollower
 from gantui.engine.run.history import AllRows
-from gantui.engine.run.reader import newest_first, run_folders
+from gantui.engine.run.reader import newest_first
 from gantui.engine.run.state import LIVE_STATES, RunState
 
 COLUMNS: tuple[tuple[str, str], ...] = (  # (sort key, heading); the name first, where no width cuts it
@@ -46,9 +48,10 @@ class RunRow:
     started: float
     has_checkpoint: bool
     has_config: bool = True  # False: killed before it wrote one, so it can only be deleted
+    host: str = ""  # the remote host the run is on ("" for this machine)
 
     @classmethod
-    def of(cls, run: FollowedRun) -> RunRow:
+    def of(cls, run: FollowedRun, host: str = "") -> RunRow:
         status, config = run.status, run.config
         return cls(
             path=run.path, name=run.name, state=run.state, dataset=run.dataset, arch=run.arch,
@@ -56,7 +59,7 @@ class RunRow:
             loss_d=_number(status.get("loss_d")), loss_g=_number(status.get("loss_g")),
             **_best(run.evals), samples_per_s=_number(status.get("samples_per_s")),
             device=str(status.get("device") or config.get("device") or "?"), started=run.started,
-            has_checkpoint=run.layout.last_checkpoint.is_file(), has_config=bool(config),
+            has_checkpoint=run.layout.last_checkpoint.is_file(), has_config=bool(config), host=host,
         )
 
     @property
@@ -65,7 +68,7 @@ class RunRow:
 
     def text(self) -> str:
         """What typing in the filter matches against."""
-        return " ".join((self.name, self.state, self.dataset, self.arch, self.loss, self.device)).lower()
+        return " ".join((self.name, self.state, self.dataset, self.arch, self.loss, self.device, self.host)).lower()
 
 
 def _number(value: object) -> float | None:
@@ -89,19 +92,43 @@ def _lowest(values: np.ndarray | None) -> float | None:
     return float(known.min()) if known is not None and known.size else None
 
 
-class RunScanner:
-    """Lists runs, following each one's folder from one scan to the next."""
+DEVICES_EVERY_S = 5.0  # a remote host's device line is asked for this often
 
-    def __init__(self, runs_dirs: list[Path]) -> None:
-        self.runs_dirs = [Path(p) for p in runs_dirs]
+
+class RunScanner:
+    """Lists runs of every place, following each one's folder from one scan to the next.
+
+    A remote place's `run_folders()` brings its whole mirror up to date in one request, so its runs are then
+    followed like local ones; `places` says, per remote place, its host's devices or why it cannot be read."""
+
+    def __init__(self, runs_dirs: list[Path | str | RunPlace]) -> None:
+        self.places = open_places(list(runs_dirs))
         self._followers: dict[Path, RunFollower[FollowedRun]] = {}
+        self._hosts: dict[Path, str] = {}
+        self._devices: dict[str, tuple[float, str | None]] = {}
+        self.lines: tuple[str, ...] = ()
 
     def scan(self) -> tuple[RunRow, ...]:
         known, self._followers = self._followers, {}
-        for path in run_folders(self.runs_dirs):  # the follower of a run deleted meanwhile goes
-            self._followers[path] = known.get(path) or RunFollower(path, evals=AllRows(), no_status=RunState.UNKNOWN)
+        lines = []
+        for place in self.places:
+            folders = place.run_folders()
+            if place.host is not None:
+                lines.append(f"{place}: {place.problem}" if place.problem else self._device_line(place))
+            for path in folders:  # the follower of a run deleted meanwhile goes
+                self._hosts[path] = place.host or ""
+                self._followers[path] = known.get(path) or RunFollower(path, evals=AllRows(),
+                                                                       no_status=RunState.UNKNOWN)
+        self.lines = tuple(lines)
         runs = newest_first(follower.poll() for follower in self._followers.values())
-        return tuple(RunRow.of(run) for run in runs)
+        return tuple(RunRow.of(run, self._hosts.get(run.path, "")) for run in runs)
+
+    def _device_line(self, place: RunPlace) -> str:
+        asked, summary = self._devices.get(place.label, (0.0, None))
+        if time.monotonic() - asked > DEVICES_EVERY_S:
+            summary = place.devices()
+            self._devices[place.label] = (time.monotonic(), summary)
+        return f"{place}: {summary or place.problem or 'no device figures'}"
 
 
 def matches(row: RunRow, query: str) -> bool:

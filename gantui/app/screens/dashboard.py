@@ -38,6 +38,7 @@ from gantui.app.widgets.quality_pane import QualityPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
+from gantui.engine.places import place_of
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.state import LIVE_STATES, RunState
 
@@ -227,6 +228,11 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
 
     def _show_failure(self, poll: RunPoll) -> None:
         banner = self.query_one("#banner", Static)
+        if poll.connection:  # a remote run's host does not answer: what is shown is as of then
+            banner.set_class(True, "-alarm")
+            banner.update(poll.connection)
+            banner.display = True
+            return
         alarms = poll.status.get("alarms") if poll.is_live else None
         banner.set_class(poll.state not in FAILED_STATES, "-alarm")
         if poll.state not in FAILED_STATES:
@@ -271,7 +277,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self._shown_sample = key
         view = self.query_one(SampleView)
         view.expect_samples(poll.config)
-        view.show_file(RunLayout(self.path).sample_file(step))
+        view.show_file(place_of(self.path).picture(self.path, step))
         view.set_dataset(str(poll.config.get("dataset", "")))
         shown = step if step is not None else (steps[-1] if steps else None)
         position = f" ({steps.index(shown) + 1} of {len(steps)})" if shown in steps else ""
@@ -383,7 +389,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
 
     def action_save_grid(self) -> None:
         """Copy the grid on screen to exports/ (pixels as written by the trainer) and say where."""
-        shown = RunLayout(self.path).sample_file(self.sample_step)
+        shown = place_of(self.path).picture(self.path, self.sample_step)
         if shown is None or shown.suffix != ".png":
             self.notify("no sample grid to save yet" if shown is None else "toy samples are a chart, not a grid",
                         severity="warning")
