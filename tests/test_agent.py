@@ -53,7 +53,8 @@ def test_the_agent_serves_only_runs_under_its_places(tmp_path: Path) -> None:
     for path in (outside, served / ".." / "other" / outside.name, served / "20260101-000001-link", served, "/etc"):
         refused = agent.answer({"id": 2, "op": "sync", "run": str(path)})
         assert refused == {"id": 2, "ok": False, "error": f"{path} is not a run under the places this agent serves"}
-    refused = agent.answer({"id": 3, "op": "sync", "run": str(run), "files": ["../../../etc/passwd", "checkpoints/last.pt"]})
+    refused = agent.answer({"id": 3, "op": "sync", "run": str(run),
+                            "files": ["../../../etc/passwd", "checkpoints/last.pt"]})
     assert refused["ok"] and refused["files"] == {}, "only the run's known files are sent"
     assert not agent.answer({"id": 4, "op": "scan", "place": str(other)})["ok"]
     assert agent.answer({"id": 5, "op": "rm -rf"})["error"] == "unknown operation 'rm -rf'"
@@ -70,7 +71,8 @@ def test_tails_send_only_new_complete_lines(tmp_path: Path) -> None:
     second = agent.answer({"id": 2, "op": "sync", "run": str(run), "files": ["metrics.csv"], "have": have})
     assert second["files"]["metrics.csv"]["text"] == "2,0.4\n3,0.3\n"
     (run / "metrics.csv").write_text("step,loss_d\n")  # a resume rewrote it
-    third = agent.answer({"id": 3, "op": "sync", "run": str(run), "files": ["metrics.csv"], "have": {"metrics.csv": 30}})
+    third = agent.answer({"id": 3, "op": "sync", "run": str(run), "files": ["metrics.csv"],
+                          "have": {"metrics.csv": 30}})
     assert third["files"]["metrics.csv"] == {"reset": True, "from": 0, "text": "step,loss_d\n"}
     stamp = agent.answer({"id": 4, "op": "sync", "run": str(run), "files": ["config.json"]})["files"]["config.json"]
     assert json.loads(unpack_bytes(stamp["data"]))["arch"] == "mlp"

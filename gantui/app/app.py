@@ -120,8 +120,12 @@ class GanApp(App):
                                probe_host=self.probe_host, can_go_back=can_go_back, quiet=self.quiet)
 
     # ---- runs -------------------------------------------------------------------------------------------
-    def start_run(self, config: TrainConfig) -> RunHandle:
-        """Start `config` (a child process, or a thread in thread mode) and show its dashboard."""
+    def start_run(self, config: TrainConfig, place: RunPlace | None = None) -> RunHandle | None:
+        """Start `config` (a child process, or a thread in thread mode) and show its dashboard; on a remote
+        place, the host's agent starts it detached there (a worker: ssh never blocks the screen)."""
+        if place is not None and place.host is not None:
+            self._start_remote(place, config)
+            return None
         runs_dir = self.runs_dirs[0]
         if self.train_mode == "thread":
             handle: RunHandle = start_thread_run(config, runs_dir)
@@ -131,6 +135,16 @@ class GanApp(App):
         self.push_screen(self.dashboard(handle.path, handle, can_go_back=True))
         return handle
 
+    @work(thread=True, group="remote-launch", exit_on_error=False)
+    def _start_remote(self, place: RunPlace, config: TrainConfig) -> None:
+        try:
+            path = place.launch(config)
+        except Exception as error:  # refused there (data path, device) or unreachable: one line
+            self.call_from_thread(self.notify, f"cannot start on {place}: {error}", title="Cannot start",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self.push_screen, self.dashboard(path, can_go_back=True))
+
     def open_run(self, path: Path) -> None:
         handle = next((h for h in self.started_runs if h.path == path), None)
         self.push_screen(self.dashboard(path, handle, can_go_back=True))
@@ -138,7 +152,7 @@ class GanApp(App):
     def open_launcher(self) -> None:
         from gantui.app.screens.launcher import LauncherScreen
 
-        self.push_screen(LauncherScreen(self.runs_dirs))
+        self.push_screen(LauncherScreen(self.places))
 
     def open_compare(self, paths: list[Path]) -> None:
         from gantui.app.screens.compare import CompareScreen

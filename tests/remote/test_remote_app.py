@@ -134,3 +134,32 @@ async def test_compare_a_local_and_a_remote_run(box, places_file, tmp_path: Path
         await wait_until(pilot, lambda: (mirror / "samples" / "step-400.png").stat().st_size > 0,
                          what="the remote snapshot of step 400 fetched")
         shutil.rmtree(remote)  # the remote run went: compare keeps what it has
+
+
+async def test_the_launcher_starts_a_run_on_the_remote_place_by_keys(box, places_file, tmp_path: Path) -> None:
+    from app.test_launcher_runs import _configure, _launch, _tab_to
+
+    remote, local = tmp_path / "far", tmp_path / "near"
+    remote.mkdir()
+    app = GanApp([local, f"box:{remote}"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n")
+        screen = await _launch(pilot, wait_until, "pattern1010")
+        assert screen.arch == "pattern-mlp"
+        await _configure(pilot, screen, "60", "5", "30")
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "down", "enter")  # the second place: the remote one
+        assert screen.place.host == "box"
+        device = screen.query_one("#device")
+        await wait_until(pilot, lambda: any(value == "cpu" for _, value in device._options), what="the host's devices")
+        await press(pilot, "f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the remote run's dashboard")
+        dashboard = app.screen
+        assert place_of(dashboard.path).host == "box"
+        await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.state == "finished",
+                         timeout=120, what="the remote run to finish")
+        assert dashboard.poll.metrics.count == 12
+    (run,) = [child for child in remote.iterdir() if not child.name.startswith(".")]
+    assert run.name == dashboard.path.name and read_json(run / "status.json")["state"] == "finished"
+    assert read_json(run / "config.json")["runs_dir"] == str(remote)
+    assert not list(local.glob("*")), "nothing started here"

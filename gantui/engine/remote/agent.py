@@ -107,12 +107,16 @@ class Agent:
 
     def op_launch(self, request: dict[str, Any]) -> dict[str, Any]:
         from gantui.engine.config import TrainConfig, validate
-        from gantui.engine.spawn import start_process_run
+        from gantui.engine.spawn import spawn_train
 
         root = self.place(request.get("place"))
-        config = TrainConfig.from_dict(request.get("config") or {})
-        validate(config)  # the data path and the device are this host's
-        started = start_process_run(config, root)
+        config = TrainConfig.from_dict(request.get("config") or {}).replace(runs_dir=str(root))
+        validate(config)  # the data path is this host's
+        if config.device != "auto":
+            from gantui.engine.devices import resolve_device
+
+            resolve_device(config.device)  # and so are the devices
+        started = spawn_train(config, root)
         return {"run": str(started.path)}
 
     def op_options(self, request: dict[str, Any]) -> dict[str, Any]:
