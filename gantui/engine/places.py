@@ -71,9 +71,12 @@ class RunPlace(ABC):
         """(--device value, label) of what the host has; None: this machine's, as the launcher knows them."""
         return None
 
-    def generate(self, path: Path, request: dict[str, Any]) -> bytes:
-        """A PNG of the explorer's strips, made where the checkpoint is."""
-        raise NotImplementedError
+    def strip_maker(self, path: Path) -> Any:
+        """The explorer's maker of strips for run `path` (`make(seed_a, seed_b, steps, label) -> Strips`), which
+        runs where the checkpoint is."""
+        from gantui.engine.explore import StripMaker
+
+        return StripMaker(path)
 
     def close(self) -> None:  # noqa: B027 (most places hold no connection)
         """Let go of any connection."""

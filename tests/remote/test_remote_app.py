@@ -163,3 +163,29 @@ async def test_the_launcher_starts_a_run_on_the_remote_place_by_keys(box, places
     assert run.name == dashboard.path.name and read_json(run / "status.json")["state"] == "finished"
     assert read_json(run / "config.json")["runs_dir"] == str(remote)
     assert not list(local.glob("*")), "nothing started here"
+
+
+async def test_the_explorer_generates_on_the_host_that_has_the_checkpoint(box, places_file, tmp_path: Path) -> None:
+    from gantui.app.screens.explorer import ExplorerScreen
+    from gantui.engine.explore import StripMaker
+    from gantui.engine.prepare import prepare_run
+    from gantui.engine.trainer import train
+
+    remote = tmp_path / "far"
+    config = resolve_config("mnist", "cgan", steps=4, batch_size=8, log_every=2, sample_every=4,
+                            checkpoint_every=4, sample_count=16, device="cpu", runs_dir=str(remote))
+    prepared = prepare_run(config)
+    assert train(prepared) == "finished"
+    app = GanApp([f"box:{remote}"], graphics="ascii", poll_interval=0.05, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: isinstance(screen, RunsScreen) and bool(screen.rows), what="the runs list")
+        mirror = screen.rows[0].path
+        assert (mirror / "checkpoints" / "last.pt").stat().st_size == 0, "the checkpoint stays on the host"
+        await press(pilot, "x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplorerScreen) and app.screen.renders >= 1,
+                         what="strips made on the host")
+        drawn = app.screen.drawn
+        expected = StripMaker(prepared.path).make(0, 1, 8).pictures
+        assert set(drawn) == set(expected) == {"interpolation", "arithmetic", "classes"}
+        assert all(np.array_equal(drawn[name], expected[name]) for name in expected)

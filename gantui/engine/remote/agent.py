@@ -42,6 +42,7 @@ class Agent:
     def __init__(self, places: list[str]) -> None:
         self.places = {given: Path(given).expanduser().resolve() for given in places}
         self.roots = set(self.places.values())
+        self.makers: dict[Path, Any] = {}  # the explorer's loaded generators, by run
 
     def hello(self) -> dict[str, Any]:
         return {"hello": HELLO, "protocol": PROTOCOL_VERSION, "host": socket.gethostname(),
@@ -124,10 +125,21 @@ class Agent:
 
         return {"devices": [[option.name, option.label] for option in available_devices()]}
 
-    def op_generate(self, request: dict[str, Any]) -> dict[str, Any]:
-        from gantui.engine.remote.host import generate_picture
+    def op_explore(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The explorer's strips, made here where the checkpoint is (loaded weights_only, kept per run)."""
+        from gantui.engine.explore import StripMaker
 
-        return {"data": pack_bytes(generate_picture(self.run(request.get("run")), request))}
+        path = self.run(request.get("run"))
+        maker = self.makers.get(path) or self.makers.setdefault(path, StripMaker(path))
+        label = request.get("label")
+        try:
+            strips = maker.make(int(request.get("seed_a", 0)), int(request.get("seed_b", 1)),
+                                int(request.get("steps", 8)), int(label) if label is not None else None)
+        except (UserError, ValueError, OSError):
+            raise
+        except Exception as error:  # a foreign or damaged checkpoint: say what, keep serving
+            raise UserError(f"{type(error).__name__}: {error}".splitlines()[0]) from None
+        return strips.to_wire()
 
     # ---- files ---------------------------------------------------------------------------------------------
     def _files(self, folder: Path, have: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -145,7 +157,7 @@ class Agent:
 
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
         "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control, "devices": op_devices,
-        "launch": op_launch, "options": op_options, "generate": op_generate,
+        "launch": op_launch, "options": op_options, "explore": op_explore,
     }
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -196,8 +196,8 @@ class RemotePlace(RunPlace):
         reply = self.link.request("launch", place=self.remote_root, config=config.to_dict())
         return self.run_path(_safe(Path(str(reply["run"])).name))
 
-    def generate(self, path: Path, request: dict[str, Any]) -> bytes:
-        return unpack_bytes(self.link.request("generate", run=self.remote_path(path), **request)["data"])
+    def strip_maker(self, path: Path) -> RemoteStripMaker:
+        return RemoteStripMaker(self, path)
 
     def close(self) -> None:
         self.link.close()
@@ -256,3 +256,17 @@ class RemoteFollower(RunFollower):
         except RemoteError as error:
             self.problem = f"{DISCONNECTED}: {error}"
         return super().poll()
+
+
+class RemoteStripMaker:
+    """The explorer's strips of a remote run, made by the host's agent (which keeps the generator loaded)."""
+
+    def __init__(self, place: RemotePlace, path: Path) -> None:
+        self.place, self.path = place, Path(path)
+
+    def make(self, seed_a: int, seed_b: int, steps: int, label: int | None = None):
+        from gantui.engine.explore import Strips
+
+        reply = self.place.link.request("explore", run=self.place.remote_path(self.path), seed_a=seed_a,
+                                        seed_b=seed_b, steps=steps, label=label)
+        return Strips.from_wire(reply)
