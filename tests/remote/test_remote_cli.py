@@ -58,3 +58,26 @@ def test_a_password_prompt_never_hangs(box, places_file, tmp_path: Path) -> None
                     f"box:{tmp_path}", cwd=tmp_path, timeout=60)
     assert result.returncode == 1
     assert "permission denied" in result.stderr and "BatchMode" in result.stderr, result.stderr
+
+
+def test_watch_and_compare_find_host_runs_and_the_app_remembers_places(box, places_file, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    import pytest
+
+    from gantui.cli import commands, parse_args
+    from gantui.engine.errors import UserError
+    from gantui.engine.remote.settings import remembered_places
+
+    remote = tmp_path / "far"
+    build_image_run(remote / MNIST_RUN)
+    mirror = commands.find_any_run(f"box:{remote}/{MNIST_RUN}", None)
+    assert mirror.name == MNIST_RUN and (mirror / "config.json").is_file()  # metrics come when followed
+    assert commands.find_any_run(MNIST_RUN, [f"box:{remote}"]) == mirror  # by name among the places
+    with pytest.raises(UserError, match="no run 'nope' in box:"):
+        commands.find_any_run(f"box:{remote}/nope", None)
+    opened = []
+    monkeypatch.setattr("gantui.app.app.run_app", lambda places, **kwargs: opened.append(places) or 0)
+    assert commands.app(parse_args(["--runs-dir", f"box:{remote}", "--runs-dir", str(tmp_path / "near")])) == 0
+    assert remembered_places() == [f"box:{remote}"]
+    commands.app(parse_args([]))  # a bare `gantui`: ./runs and the places remembered
+    assert [str(place) for place in opened[-1]] == ["runs", f"box:{remote}"]
