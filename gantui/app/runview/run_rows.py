@@ -7,8 +7,11 @@ the best quality score.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +96,7 @@ def _lowest(values: np.ndarray | None) -> float | None:
 
 
 DEVICES_EVERY_S = 5.0  # a remote host's device line is asked for this often
+FIRST_ANSWER_S = 2.0  # how long the first scan waits for a remote place before listing the others
 
 
 class RunScanner:
@@ -106,15 +110,20 @@ class RunScanner:
         self._followers: dict[Path, RunFollower[FollowedRun]] = {}
         self._hosts: dict[Path, str] = {}
         self._devices: dict[str, tuple[float, str | None]] = {}
+        self._remote = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gantui-remote-scan")
+        self._pending: dict[str, Future] = {}
+        self._listed: dict[str, tuple[list[Path], str]] = {}
         self.lines: tuple[str, ...] = ()
 
     def scan(self) -> tuple[RunRow, ...]:
         known, self._followers = self._followers, {}
         lines = []
         for place in self.places:
-            folders = place.run_folders()
-            if place.host is not None:
-                lines.append(f"{place}: {place.problem}" if place.problem else self._device_line(place))
+            if place.host is None:
+                folders = place.run_folders()
+            else:
+                folders, line = self._remote_scan(place)
+                lines.append(line)
             for path in folders:  # the follower of a run deleted meanwhile goes
                 self._hosts[path] = place.host or ""
                 self._followers[path] = known.get(path) or RunFollower(path, evals=AllRows(),
@@ -122,6 +131,30 @@ class RunScanner:
         self.lines = tuple(lines)
         runs = newest_first(follower.poll() for follower in self._followers.values())
         return tuple(RunRow.of(run, self._hosts.get(run.path, "")) for run in runs)
+
+    def _remote_scan(self, place: RunPlace) -> tuple[list[Path], str]:
+        """A remote place's folders and line as of its last answer; its next scan runs in a thread meanwhile, so
+        a slow or unreachable host never holds up the other places."""
+        pending = self._pending.get(place.label)
+        if pending is None or pending.done():
+            if pending is not None:
+                self._listed[place.label] = pending.result()
+            pending = self._pending[place.label] = self._remote.submit(self._ask_place, place)
+        if place.label not in self._listed:  # the first answer: worth a short wait
+            with contextlib.suppress(FutureTimeout):
+                self._listed[place.label] = pending.result(FIRST_ANSWER_S)
+                del self._pending[place.label]
+        return self._listed.get(place.label, ([], f"{place}: connecting…"))
+
+    def _ask_place(self, place: RunPlace) -> tuple[list[Path], str]:
+        try:
+            folders = place.run_folders()
+        except Exception as error:  # anything a host says: one line, the other places go on
+            return [], f"{place}: {error}"
+        return folders, f"{place}: {place.problem}" if place.problem else self._device_line(place)
+
+    def close(self) -> None:
+        self._remote.shutdown(wait=False, cancel_futures=True)
 
     def _device_line(self, place: RunPlace) -> str:
         asked, summary = self._devices.get(place.label, (0.0, None))

@@ -119,6 +119,12 @@ class RunsScreen(Screen):
     def _scan(self) -> None:
         worker = get_current_worker()
         scanner = RunScanner(self.runs_dirs)
+        try:
+            self._scan_loop(worker, scanner)
+        finally:
+            scanner.close()  # its threads asking remote places
+
+    def _scan_loop(self, worker, scanner: RunScanner) -> None:
         previous: tuple[RunRow, ...] | None = None
         lines: tuple[str, ...] = ()
         while not worker.is_cancelled:

@@ -155,10 +155,9 @@ class RemotePlace(RunPlace):
     # ---- pictures, control, devices, launch ------------------------------------------------------------------
     def picture(self, path: Path, step: int | None = None) -> Path | None:
         layout = RunLayout(path)
-        if step is None:
+        if step is None:  # the latest comes with every follower's poll: never a request from here
             found = layout.sample_file(None)
-            if found is not None and found.stat().st_size:
-                return found
+            return found if found is not None and found.stat().st_size else None
         else:
             for candidate in (layout.sample_png(step), layout.sample_json(step)):
                 if candidate.is_file() and candidate.stat().st_size:
