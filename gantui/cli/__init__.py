@@ -25,6 +25,7 @@ EPILOG = """examples:
   gantui train --dataset pattern1010 --arch pattern-mlp --steps 2000
   gantui train --dataset hdf5 --data celeba.h5 --arch conv --steps 500
   gantui runs
+  gantui runs gpu1:runs ./runs # HOST:PATH: runs on another machine, over ssh (gantui installed there)
   gantui watch                 # the newest live run
   gantui compare RUN RUN       # curves, samples and configuration side by side
   gantui sample RUN -n 32 --out grid.png
@@ -40,7 +41,7 @@ class Parser(argparse.ArgumentParser):
 
 def _runs_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", action="append", metavar="DIR",
-                        help="runs folder (repeatable); default ./runs")
+                        help="runs folder or HOST:PATH on another machine (repeatable); default ./runs")
 
 
 def _graphics(parser: argparse.ArgumentParser, default: str = argparse.SUPPRESS) -> None:
@@ -61,7 +62,8 @@ def build_parser() -> Parser:
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gantui {__version__}")
     parser.add_argument("--runs-dir", dest="app_runs_dir", action="append", metavar="DIR",
-                        help="runs folder (repeatable) for the app or the command; default ./runs")
+                        help="runs folder or HOST:PATH on another machine (repeatable) for the app or the "
+                             "command; default ./runs")
     _graphics(parser, default="auto")
     _quiet(parser, default=False)
     parser.add_argument("--remote-command", metavar="CMD",

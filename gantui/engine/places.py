@@ -63,6 +63,10 @@ class RunPlace(ABC):
     def launch(self, config: TrainConfig) -> Path:
         """Start `config` detached on the place's host; the run folder it will write."""
 
+    def exports(self, path: Path) -> Path:
+        """The local folder where what the user saves from run `path` goes (its exports/ when it is here)."""
+        return RunLayout(path).exports
+
     def devices(self) -> str | None:
         """A one-line summary of the host's devices (None: nothing to add for this machine)."""
         return None

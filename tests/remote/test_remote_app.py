@@ -4,7 +4,6 @@ stop, and compare of a local and a remote run. No screen is told it is remote: t
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 from dataclasses import replace
@@ -121,8 +120,9 @@ async def test_compare_a_local_and_a_remote_run(box, places_file, tmp_path: Path
     remote, local = tmp_path / "far", tmp_path / "near"
     build_image_run(remote / MNIST_RUN)
     build_image_run(local / EVAL_RUN, evals=True)
-    mirror = open_place(f"box:{remote}").run_folders()[0]
-    app = GanApp([local], compare=[local / EVAL_RUN, mirror], graphics="ascii", probe_host=False)
+    place = open_place(f"box:{remote}")
+    mirror = place.run_folders()[0]
+    app = GanApp([local], compare=[local / EVAL_RUN, mirror], graphics="ascii", poll_interval=0.1, probe_host=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and len(app.screen.runs) == 2,
                          what="compare on both runs")
@@ -133,7 +133,17 @@ async def test_compare_a_local_and_a_remote_run(box, places_file, tmp_path: Path
         await press(pilot, "comma")  # step back through the snapshots: the remote one fetched on demand
         await wait_until(pilot, lambda: (mirror / "samples" / "step-400.png").stat().st_size > 0,
                          what="the remote snapshot of step 400 fetched")
-        shutil.rmtree(remote)  # the remote run went: compare keeps what it has
+        settings = place.link.settings
+        place.link.settings = replace(settings, options=(*settings.options, "-o", f"Port={_free_port()}"))
+        _kill_the_session(remote)  # the host goes away: the remote pane says so, the local one goes on
+        await wait_until(pilot, lambda: screen.problems[1] and "connection refused" in screen.problems[1],
+                         what="compare noticing the host is gone")
+        assert screen.problems[0] is None
+        caption = str(screen.query_one("#compare-sample-1").caption)
+        assert caption.startswith("disconnected — retrying"), caption
+        assert len(screen.runs) == 2 and screen.runs[1].column("loss_d")[2].size == 60  # what it had, kept
+        place.link.settings = settings
+        await wait_until(pilot, lambda: screen.problems[1] is None, what="compare reconnecting")
 
 
 async def test_the_launcher_starts_a_run_on_the_remote_place_by_keys(box, places_file, tmp_path: Path) -> None:

@@ -396,9 +396,9 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
             return
         steps = self.all_sample_steps()
         step = self.sample_step if self.sample_step is not None else (steps[-1] if steps else 0)
-        out = RunLayout(self.path).exported_grid(step)
+        out = place_of(self.path).exports(self.path) / RunLayout(self.path).exported_grid(step).name
         try:
-            out.parent.mkdir(exist_ok=True)
+            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(shown.read_bytes())
         except OSError as error:
             self.notify(f"cannot save the grid: {error}", severity="error")

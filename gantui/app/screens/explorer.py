@@ -23,7 +23,6 @@ from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.sample_view import SampleView
 from gantui.engine.grid import GridLayout
 from gantui.engine.places import place_of
-from gantui.engine.run.layout import RunLayout
 
 STEPS_CHOICES = (4, 6, 8, 10, 12, 16)
 STRIPS = (("interpolation", "Interpolation a → b"), ("arithmetic", "a · b · a + b · a − b"),
@@ -166,9 +165,9 @@ class ExplorerScreen(Screen):
     def _save(self, strips: dict[str, Any], stem: str) -> None:
         from gantui.engine.generate import save_png
 
-        folder = RunLayout(self.path).exports
+        folder = place_of(self.path).exports(self.path)
         try:
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             written = [save_png(picture, folder / f"{name}-{stem}.png") for name, picture in strips.items()]
         except Exception as error:
             self.app.call_from_thread(self.notify, f"cannot save: {error}", severity="error")

@@ -173,6 +173,10 @@ class RemotePlace(RunPlace):
         _replace(target, unpack_bytes(reply.get("data", "")), None)
         return target
 
+    def exports(self, path: Path) -> Path:
+        """Saved pictures of a remote run stay on this machine (the mirror goes at exit): ./exports/HOST/RUN."""
+        return Path("exports").resolve() / _safe(self.host) / Path(path).name
+
     def control(self, path: Path, command: str) -> None:
         try:
             self.link.request("control", run=self.remote_path(path), command=command)
