@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,22 @@ def test_gantui_agent_keeps_stdout_for_the_protocol(tmp_path: Path) -> None:
 def test_each_ssh_failure_is_one_line_saying_what_to_do(status: int, stderr: str, words: str) -> None:
     line = ssh_problem("gpu1", status, stderr, "gantui")
     assert words in line and "\n" not in line
+
+
+def test_a_hosts_status_is_read_on_this_clock_and_its_pid_only_here(tmp_path: Path) -> None:
+    import time
+
+    from gantui.engine.remote.host import machine_id
+    from gantui.engine.remote.mirror import RemotePlace
+    from gantui.engine.run.state import RunState, effective_state
+
+    place = RemotePlace(RemoteSpec("gpu1", "runs"))
+    host_now = time.time() - 3600  # the host's clock is an hour behind
+    status = {"state": "running", "heartbeat": host_now - 5, "started": host_now - 100, "pid": 2**22 + 1,
+              "host": socket.gethostname()}  # the same host name, another machine
+    place.link.hello = {"machine": "another machine"}
+    seen = json.loads(place._localise_status(json.dumps(status).encode(), host_now))
+    assert abs(seen["heartbeat"] - (time.time() - 5)) < 2 and "pid" not in seen
+    assert effective_state(seen) is RunState.RUNNING  # not lost: neither the clock nor a pid here says so
+    place.link.hello = {"machine": machine_id()}  # the host is this machine: its pid is looked up here
+    assert effective_state(json.loads(place._localise_status(json.dumps(status).encode(), host_now))) is RunState.LOST

@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -45,7 +46,9 @@ class Agent:
         self.makers: dict[Path, Any] = {}  # the explorer's loaded generators, by run
 
     def hello(self) -> dict[str, Any]:
-        return {"hello": HELLO, "protocol": PROTOCOL_VERSION, "host": socket.gethostname(),
+        from gantui.engine.remote.host import machine_id
+
+        return {"hello": HELLO, "protocol": PROTOCOL_VERSION, "host": socket.gethostname(), "machine": machine_id(),
                 "places": {given: str(path) for given, path in self.places.items()}}
 
     # ---- what may be read --------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ class Agent:
         layout = RunLayout(folder)
         samples = sorted(child.name for child in layout.samples.glob("step-*.*")) if layout.samples.is_dir() else []
         return {"files": files, "samples": samples,
-                "has_checkpoint": layout.last_checkpoint.is_file(), "age": layout.age()}
+                "has_checkpoint": layout.last_checkpoint.is_file(), "age": layout.age(), "now": time.time()}
 
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
         "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control, "devices": op_devices,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from gantui.engine.places import DISCONNECTED, RunPlace
 from gantui.engine.remote.agent import LISTING_FILES, TAIL_FILES, WHOLE_FILES
+from gantui.engine.remote.host import machine_id
 from gantui.engine.remote.place import RemoteSpec
 from gantui.engine.remote.protocol import unpack_bytes
 from gantui.engine.remote.ssh import AgentLink, RemoteError, SshSettings
@@ -135,7 +137,10 @@ class RemotePlace(RunPlace):
             if name in TAIL_FILES:
                 _append(target, piece)
             else:
-                _replace(target, unpack_bytes(piece.get("data", "")), piece.get("stamp"))
+                data = unpack_bytes(piece.get("data", ""))
+                if target.name == RunLayout(path).status.name:
+                    data = self._localise_status(data, reply.get("now"))
+                _replace(target, data, piece.get("stamp"))
                 self._stamps[(path.name, name)] = piece.get("stamp")
         layout = RunLayout(path)
         for sample in reply.get("samples") or ():
@@ -151,6 +156,24 @@ class RemotePlace(RunPlace):
             stamp = time.time() - age
             with contextlib.suppress(OSError):
                 os.utime(path, (stamp, stamp))
+
+    def _localise_status(self, data: bytes, host_now: Any) -> bytes:
+        """status.json as this machine must read it: the host's times on this clock (a heartbeat from a host
+        whose clock is off must not read as lost), and no pid to look up here unless the host is this machine."""
+        try:
+            status = json.loads(data)
+        except ValueError:
+            return data  # caught mid-write there: the follower keeps what it had
+        if not isinstance(status, dict):
+            return data
+        if isinstance(host_now, (int, float)):
+            skew = time.time() - host_now
+            for key in ("heartbeat", "started", "ended"):
+                if isinstance(status.get(key), (int, float)):
+                    status[key] += skew
+        if self.link.hello.get("machine") != machine_id():
+            status.pop("pid", None)
+        return json.dumps(status).encode("utf-8")
 
     # ---- pictures, control, devices, launch ------------------------------------------------------------------
     def picture(self, path: Path, step: int | None = None) -> Path | None:
