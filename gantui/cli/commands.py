@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import time
@@ -189,7 +190,8 @@ def app(args: argparse.Namespace) -> int:
 
     given = args.app_runs_dir
     if given:  # the remote places given are remembered: a bare `gantui` lists them again
-        remember_places([str(place) for place in runs_places(given) if place.host is not None])
+        with contextlib.suppress(OSError):  # a read-only config folder must not keep the app closed
+            remember_places([str(place) for place in runs_places(given) if place.host is not None])
     else:
         from gantui.engine.config import SETTINGS
 

@@ -369,7 +369,8 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self._command("snapshot", "sample snapshot requested")
 
     def action_show_path(self) -> None:
-        path = str(self.path.resolve())
+        place = place_of(self.path)  # a remote run: where it is on its host, as scp would name it
+        path = f"{place.label.rstrip('/')}/{self.path.name}" if place.host else str(self.path.resolve())
         self.app.copy_to_clipboard(path)
         self.notify(path, title="Run folder (copied)", timeout=10)
 
