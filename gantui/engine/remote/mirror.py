@@ -64,6 +64,7 @@ class RemotePlace(RunPlace):
         self.problem: str | None = None
         self._stamps: dict[tuple[str, str], int] = {}  # (run name, file) -> the stamp of the copy we have
         self._known: list[Path] = []
+        self._remote_names: dict[str, str] = {}  # a mirror folder's name -> the run's name on the host
         self._lock = threading.Lock()  # one sync of a run folder at a time (the runs list and a dashboard)
 
     # ---- naming ----------------------------------------------------------------------------------------------
@@ -73,7 +74,8 @@ class RemotePlace(RunPlace):
         return str((self.link.hello.get("places") or {}).get(self.spec.path, self.spec.path))
 
     def remote_path(self, path: Path) -> str:
-        return f"{self.remote_root.rstrip('/')}/{Path(path).name}"
+        name = Path(path).name
+        return f"{self.remote_root.rstrip('/')}/{self._remote_names.get(name, name)}"
 
     def contains(self, path: Path) -> bool:
         return Path(path).parent == self.mirror
@@ -94,8 +96,9 @@ class RemotePlace(RunPlace):
         names = reply.get("runs") or {}
         with self._lock:
             for name, piece in names.items():
+                self._remote_names[_safe(name)] = name
                 self._apply(self.run_path(_safe(name)), piece)
-            for gone in {p.name for p in self._known} - set(names):
+            for gone in {p.name for p in self._known} - {_safe(name) for name in names}:
                 shutil.rmtree(self.run_path(gone), ignore_errors=True)
         self._known = [self.run_path(_safe(name)) for name in names]
         return list(self._known)
@@ -220,7 +223,9 @@ class RemotePlace(RunPlace):
     def launch(self, config: TrainConfig) -> Path:
         self._ensure_connected()
         reply = self.link.request("launch", place=self.remote_root, config=config.to_dict())
-        return self.run_path(_safe(Path(str(reply["run"])).name))
+        name = Path(str(reply["run"])).name
+        self._remote_names[_safe(name)] = name
+        return self.run_path(_safe(name))
 
     def strip_maker(self, path: Path) -> RemoteStripMaker:
         return RemoteStripMaker(self, path)
