@@ -8,6 +8,7 @@ from `folder` only), an ssh client config naming it `box` (and `nowhere`, a port
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -75,7 +76,8 @@ def start_box(folder: Path, timeout: float = 30) -> Box:
     cache = os.environ.get("GANTUI_CACHE_DIR", "")
     remote.write_text(f"#!/bin/sh\nPYTHONPATH={REPO} GANTUI_CACHE_DIR={cache} exec {sys.executable} -m gantui \"$@\"\n")
     remote.chmod(0o755)
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    with contextlib.suppress(OSError):  # sshd's privilege separation folder (root makes it; a user cannot)
+        Path("/run/sshd").mkdir(exist_ok=True)
     with open(folder / "sshd.log", "wb") as log:
         sshd = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")],
                                 stdout=subprocess.DEVNULL, stderr=log)
