@@ -30,7 +30,8 @@ def _relative(path: Path) -> str:
     return path.relative_to(_TEMPLATE.path).as_posix()
 
 
-TAIL_FILES = tuple(map(_relative, (_TEMPLATE.metrics, _TEMPLATE.evals, _TEMPLATE.events)))  # sent by new bytes
+TAIL_FILES = tuple(map(_relative, (_TEMPLATE.metrics, _TEMPLATE.evals, _TEMPLATE.events,
+                                   _TEMPLATE.ranks)))  # sent by their new bytes
 WHOLE_FILES = tuple(map(_relative, (_TEMPLATE.status, _TEMPLATE.config, _TEMPLATE.latest_png,
                                     _TEMPLATE.latest_json)))  # sent whole when their stamp moved
 LISTING_FILES = tuple(map(_relative, (_TEMPLATE.status, _TEMPLATE.config, _TEMPLATE.evals)))  # the runs list's

@@ -275,7 +275,7 @@ class RemoteFollower(RunFollower):
         self.place = place
         self.problem: str | None = None
         files = [name for name in WHOLE_FILES if "latest" not in name or self.samples]
-        files += [self.layout.metrics.name] if self._metrics.history is not None else []
+        files += [self.layout.metrics.name, self.layout.ranks.name] if self._metrics.history is not None else []
         files += [self.layout.evals.name] if self._evals.history is not None else []
         files += [self.layout.events.name] if self.max_events else []
         self.files = tuple(files)
