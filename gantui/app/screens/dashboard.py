@@ -337,12 +337,25 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         if state not in LIVE_STATES:
             self.notify(f"the run is {state}: nothing to {name}", severity="warning")
             return
+        if place_of(self.path).host is not None:  # over ssh: never on the event loop
+            self._send_command(name, done)
+            return
         try:
             self.handle.command(name)
         except OSError as error:
             self.notify(f"cannot {name}: {error}", severity="error")
             return
         self.notify(done, timeout=3)
+        self.poll_now()
+
+    @work(thread=True, group="command", exit_on_error=False)
+    def _send_command(self, name: str, done: str) -> None:
+        try:
+            self.handle.command(name)
+        except OSError as error:
+            self.app.call_from_thread(self.notify, f"cannot {name}: {error}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, done, timeout=3)
         self.poll_now()
 
     def action_pause_resume(self) -> None:
