@@ -52,8 +52,9 @@ class RunPlace(ABC):
         """A follower of the run `path` taking RunFollower's options (metrics, evals, events, samples, …)."""
 
     @abstractmethod
-    def picture(self, path: Path, step: int | None = None) -> Path | None:
-        """The snapshot file of `step` (the latest when None) as a local file, or None when there is none."""
+    def picture(self, path: Path, step: int | None = None, wait: bool = True) -> Path | None:
+        """The snapshot file of `step` (the latest when None) as a local file, or None when there is none.
+        Not `wait`: None at once while it is still being fetched (a view shows it on a later poll)."""
 
     @abstractmethod
     def control(self, path: Path, command: str) -> None:
@@ -109,7 +110,7 @@ class LocalPlace(RunPlace):
     def follow(self, path: Path, **options: Any) -> Follower:
         return _LocalFollower(path, **options)
 
-    def picture(self, path: Path, step: int | None = None) -> Path | None:
+    def picture(self, path: Path, step: int | None = None, wait: bool = True) -> Path | None:
         return RunLayout(path).sample_file(step)
 
     def control(self, path: Path, command: str) -> None:

@@ -291,7 +291,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
             else:
                 earlier = [s for s in run.sample_steps if s <= self.sample_step]
                 step = earlier[-1] if earlier else None
-                path = place_of(run.path).picture(run.path, step) if step is not None else None
+                path = place_of(run.path).picture(run.path, step, wait=False) if step is not None else None
             problem = self.problems[index] if index < len(self.problems) else None
             key = (step, path, run.version if self.sample_step is None else 0, problem)
             if key == self._shown_samples[index]:

@@ -271,13 +271,14 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         if self.sample_step is not None and self.sample_step not in steps:
             self.sample_step = None
         step = self.sample_step
-        key = (step, poll.samples_stamp if step is None else 0, self.graphics)
+        picture = place_of(self.path).picture(self.path, step, wait=False)  # a remote one: fetched meanwhile
+        key = (step, poll.samples_stamp if step is None else 0, self.graphics, picture)
         if key == self._shown_sample:
             return
         self._shown_sample = key
         view = self.query_one(SampleView)
         view.expect_samples(poll.config)
-        view.show_file(place_of(self.path).picture(self.path, step))
+        view.show_file(picture)
         view.set_dataset(str(poll.config.get("dataset", "")))
         shown = step if step is not None else (steps[-1] if steps else None)
         position = f" ({steps.index(shown) + 1} of {len(steps)})" if shown in steps else ""

@@ -65,6 +65,8 @@ class RemotePlace(RunPlace):
         self._stamps: dict[tuple[str, str], int] = {}  # (run name, file) -> the stamp of the copy we have
         self._known: list[Path] = []
         self._remote_names: dict[str, str] = {}  # a mirror folder's name -> the run's name on the host
+        self._fetching: set[tuple[str, int]] = set()  # snapshots being fetched now
+        self._fetching_lock = threading.Lock()
         self._lock = threading.Lock()  # one sync of a run folder at a time (the runs list and a dashboard)
 
     # ---- naming ----------------------------------------------------------------------------------------------
@@ -179,15 +181,38 @@ class RemotePlace(RunPlace):
         return json.dumps(status).encode("utf-8")
 
     # ---- pictures, control, devices, launch ------------------------------------------------------------------
-    def picture(self, path: Path, step: int | None = None) -> Path | None:
+    def picture(self, path: Path, step: int | None = None, wait: bool = True) -> Path | None:
         layout = RunLayout(path)
         if step is None:  # the latest comes with every follower's poll: never a request from here
             found = layout.sample_file(None)
             return found if found is not None and found.stat().st_size else None
-        else:
-            for candidate in (layout.sample_png(step), layout.sample_json(step)):
-                if candidate.is_file() and candidate.stat().st_size:
-                    return candidate
+        for candidate in (layout.sample_png(step), layout.sample_json(step)):
+            if candidate.is_file() and candidate.stat().st_size:
+                return candidate
+        if not wait:
+            self._fetch_later(Path(path), step)
+            return None
+        return self._fetch(Path(path), step)
+
+    def _fetch_later(self, path: Path, step: int) -> None:
+        """Fetch a snapshot in a thread of its own (once at a time per picture): the mirror then has it."""
+        key = (path.name, step)
+        with self._fetching_lock:  # not self._lock, which a sync holds while it waits for the host
+            if key in self._fetching:
+                return
+            self._fetching.add(key)
+
+        def fetch() -> None:
+            try:
+                self._fetch(path, step)
+            finally:
+                with self._fetching_lock:
+                    self._fetching.discard(key)
+
+        threading.Thread(target=fetch, name=f"gantui-fetch-{step}", daemon=True).start()
+
+    def _fetch(self, path: Path, step: int) -> Path | None:
+        layout = RunLayout(path)
         try:
             reply = self.link.request("picture", run=self.remote_path(path), step=step)
         except RemoteError:
