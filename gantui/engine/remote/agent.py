@@ -105,6 +105,9 @@ class Agent:
         write_request(self.run(request.get("run")), command)
         return {}
 
+    def op_ping(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
     def op_devices(self, request: dict[str, Any]) -> dict[str, Any]:
         from gantui.engine.remote.host import device_summary
 
@@ -160,7 +163,7 @@ class Agent:
                 "has_checkpoint": layout.last_checkpoint.is_file(), "age": layout.age(), "now": time.time()}
 
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
-        "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control, "devices": op_devices,
+        "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control, "devices": op_devices,
         "launch": op_launch, "options": op_options, "explore": op_explore,
     }
 

@@ -107,7 +107,7 @@ class RemotePlace(RunPlace):
 
     def _ensure_connected(self) -> None:
         if not self.link.hello:  # the resolved place path comes with the first hello
-            self.link.request("devices")
+            self.link.request("ping")
 
     # ---- following -------------------------------------------------------------------------------------------
     def follow(self, path: Path, **options: Any) -> RemoteFollower:
