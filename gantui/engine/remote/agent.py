@@ -163,8 +163,8 @@ class Agent:
                 "has_checkpoint": layout.last_checkpoint.is_file(), "age": layout.age(), "now": time.time()}
 
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
-        "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control, "devices": op_devices,
-        "launch": op_launch, "options": op_options, "explore": op_explore,
+        "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control,
+        "devices": op_devices, "launch": op_launch, "options": op_options, "explore": op_explore,
     }
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
