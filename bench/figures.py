@@ -438,7 +438,48 @@ def figure_8(repeats: int, quick: bool) -> Figure:
     return figure
 
 
-FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7, 8: figure_8}
+# ---- 9. remote places over ssh (issue 15) ---------------------------------------------------------------------
+def figure_9(repeats: int, quick: bool) -> Figure:
+    figure = Figure(9, "Remote places over the loopback sshd: bytes, listing, lag", goal="a row on the plot < 1 s")
+    from bench.loopback_ssh import missing_tools
+
+    if missing_tools():
+        figure.headline = f"not measured: {', '.join(missing_tools())} missing (apt-get install openssh-server)"
+        return figure
+    seconds = 10 if quick else 30
+    data = run_json("bench.remote_ssh", ["--seconds", str(seconds), "--runs", "50", "--lags", "10"])
+    lag = median(data["lag_s"])
+    figure.met = lag < 1.0
+    figure.headline = (f"{data['metrics_only'] / 1024:,.0f} KiB/min (metrics), "
+                       f"{data['with_pictures'] / 1024:,.0f} KiB/min (with pictures); 50 runs listed in "
+                       f"{median(data['list_s']):.2f} s; row → plot {lag:.2f} s")
+    figure.header = ["measurement", "value"]
+    figure.rows = [
+        ["live dashboard, metrics + events + status (no pictures)",
+         f"{data['metrics_only'] / 1024:,.0f} KiB/min at {data['metrics_only_rows_per_minute']:,.0f} rows/min"],
+        ["live dashboard with the sample pictures",
+         f"{data['with_pictures'] / 1024:,.0f} KiB/min at {data['with_pictures_rows_per_minute']:,.0f} rows/min"],
+        [f"app start → runs list drawn with {data['runs']} remote runs", spread(data["list_s"], "{:.2f} s")],
+        ["row appended on the host → its point on the local plot", spread(data["lag_s"], "{:.2f} s")],
+    ]
+    figure.notes.append(
+        "Much of the metrics-only traffic is status.json, sent whole at each poll (twice a second) because the "
+        "trainer's heartbeat changes it every time; the rows cross once each. With pictures, the latest grid (a "
+        "PNG, base64) crosses once per new snapshot: this mnist/mlp run on the CPU writes one every 100 steps, "
+        "about once a second, so a run with a usual snapshot interval moves far less. The lag is the dashboard's "
+        "poll (0.5 s) plus the plot's redraw timer.")
+    figure.method = (
+        "bench/remote_ssh.py: sshd on 127.0.0.1 with throw-away keys (bench/loopback_ssh.py), gantui's agent "
+        "started over real ssh. Bytes: protocol bytes both ways while a RemoteFollower polls a live `gantui "
+        f"train` (mnist, mlp, CPU, a row every 10 steps, a grid every 100) every 0.5 s for {seconds} s. "
+        "Listing: GanApp on box:PATH with 50 finished runs, from the app's start to the table holding all 50 "
+        "(3 runs). Lag: rows appended to a live run's metrics.csv on the host, 10 times, until the dashboard's "
+        "loss plot has them.")
+    return figure
+
+
+FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7, 8: figure_8,
+           9: figure_9}
 
 
 def run_figure(number: int, repeats: int, quick: bool) -> Figure:

@@ -8,6 +8,9 @@ ENGINE_MODULES = [
     "gantui.engine.run.follower", "gantui.engine.run.history", "gantui.engine.run.layout",
     "gantui.engine.check", "gantui.engine.generate", "gantui.engine.data", "gantui.engine.models",
     "gantui.engine.losses", "gantui.engine.packh5", "gantui.engine.control", "gantui.engine.devices",
+    "gantui.engine.places", "gantui.engine.spawn", "gantui.engine.explore", "gantui.engine.remote.agent",
+    "gantui.engine.remote.mirror", "gantui.engine.remote.ssh", "gantui.engine.remote.settings",
+    "gantui.engine.remote.host",
 ]
 
 

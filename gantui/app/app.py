@@ -27,6 +27,7 @@ from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.engine.config import SETTINGS
 from gantui.engine.errors import UserError
+from gantui.engine.places import LocalPlace, RunPlace, close_all, open_places
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -54,14 +55,18 @@ class GanApp(App):
     TITLE = "gantui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, runs_dirs: list[Path] | None = None, watch: Path | None = None, graphics: str = "auto",
-                 *, train_mode: str = "process", poll_interval: float = 0.5, probe_host: bool = True,
+    def __init__(self, runs_dirs: list[Path | str | RunPlace] | None = None, watch: Path | None = None,
+                 graphics: str = "auto", *, train_mode: str = "process", poll_interval: float = 0.5,
+                 probe_host: bool = True,
                  compare: list[Path] | None = None, clock: Callable[[], float] = time.time,
                  quiet: bool = False) -> None:
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
-        self.runs_dirs = [Path(p) for p in (runs_dirs or [SETTINGS["runs_dir"].default])]
+        # places: runs folders here and HOST:PATH on other machines; runs_dirs: the ones here (new runs go to the first)
+        self.places = open_places(list(runs_dirs or [Path(SETTINGS["runs_dir"].default)]))
+        self.runs_dirs = [place.folder for place in self.places if isinstance(place, LocalPlace)] or [
+            Path(SETTINGS["runs_dir"].default)]
         self.watch = Path(watch) if watch else None
         self.graphics = resolve_graphics(graphics)
         self.graphics_modes = cycle_modes(graphics)  # what `g` steps through
@@ -89,10 +94,11 @@ class GanApp(App):
         from gantui.app.screens.runs import RunsScreen
         from gantui.engine.run.reader import list_runs
 
-        self.push_screen(RunsScreen(self.runs_dirs))
+        self.push_screen(RunsScreen(self.places))
         if self.compare is not None:
             self.open_compare(self.compare)
-        elif not list_runs(self.runs_dirs):  # a first start: straight to the launcher (escape: the list)
+        elif all(place.host is None for place in self.places) and not list_runs(self.runs_dirs):
+            # a first start: straight to the launcher (escape: the list)
             self.open_launcher()
 
     def _exit_if_terminal_gone(self) -> None:
@@ -115,9 +121,13 @@ class GanApp(App):
                                probe_host=self.probe_host, can_go_back=can_go_back, quiet=self.quiet)
 
     # ---- runs -------------------------------------------------------------------------------------------
-    def start_run(self, config: TrainConfig, processes: int = 1) -> RunHandle:
+    def start_run(self, config: TrainConfig, processes: int = 1, place: RunPlace | None = None) -> RunHandle | None:
         """Start `config` (a child process, or a thread in thread mode) and show its dashboard; `processes` > 1
-        starts `gantui train --nproc N` (a child process only)."""
+        starts `gantui train --nproc N` (a child process only). On a remote place, the host's agent starts it
+        detached there (a worker: ssh never blocks the screen)."""
+        if place is not None and place.host is not None:
+            self._start_remote(place, config, processes)
+            return None
         runs_dir = self.runs_dirs[0]
         if self.train_mode == "thread":
             if processes > 1:
@@ -129,6 +139,16 @@ class GanApp(App):
         self.push_screen(self.dashboard(handle.path, handle, can_go_back=True))
         return handle
 
+    @work(thread=True, group="remote-launch", exit_on_error=False)
+    def _start_remote(self, place: RunPlace, config: TrainConfig, processes: int) -> None:
+        try:
+            path = place.launch(config, processes)
+        except Exception as error:  # refused there (data path, device) or unreachable: one line
+            self.call_from_thread(self.notify, f"cannot start on {place}: {error}", title="Cannot start",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self.push_screen, self.dashboard(path, can_go_back=True))
+
     def open_run(self, path: Path) -> None:
         handle = next((h for h in self.started_runs if h.path == path), None)
         self.push_screen(self.dashboard(path, handle, can_go_back=True))
@@ -136,7 +156,7 @@ class GanApp(App):
     def open_launcher(self) -> None:
         from gantui.app.screens.launcher import LauncherScreen
 
-        self.push_screen(LauncherScreen(self.runs_dirs))
+        self.push_screen(LauncherScreen(self.places))
 
     def open_compare(self, paths: list[Path]) -> None:
         from gantui.app.screens.compare import CompareScreen
@@ -222,10 +242,13 @@ def _alive(handle: RunHandle) -> bool:
     return thread is not None and thread.is_alive()
 
 
-def run_app(runs_dirs: list[Path], watch: Path | None = None, graphics: str = "auto",
+def run_app(runs_dirs: list[Path | RunPlace], watch: Path | None = None, graphics: str = "auto",
             compare: list[Path] | None = None, quiet: bool = False) -> int:
     """The CLI's entry: the runs list, the dashboard on `watch`, or compare on `compare`; the exit status
     (129 when the terminal hung up)."""
     app = GanApp(runs_dirs, watch=watch, graphics=graphics, compare=compare, quiet=quiet)
-    app.run()
+    try:
+        app.run()
+    finally:
+        close_all()  # the ssh connections of remote places
     return app.return_code or 0

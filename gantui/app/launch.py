@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gantui.engine.control import RunControl, request
-from gantui.engine.run.layout import child_config, child_log, new_run_path
+from gantui.engine.places import place_of
 from gantui.engine.run.state import RunState
+from gantui.engine.spawn import fresh_run_path, spawn_resume, spawn_train
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -36,9 +36,7 @@ class WatchedRun:
         self.path = Path(path)
 
     def command(self, name: str) -> None:
-        if not self.path.is_dir():
-            raise FileNotFoundError(f"{self.path} does not exist (yet)")
-        request(self.path, name)
+        place_of(self.path).control(self.path, name)  # here: control.json; on another host: through its agent
 
     def failure(self) -> str | None:
         return None
@@ -143,18 +141,6 @@ class ThreadRun:
 RunHandle = WatchedRun | ProcessRun | ThreadRun
 
 
-def fresh_run_path(runs_dir: Path, config: TrainConfig) -> Path:
-    """A run folder name that does not exist yet (the trainer creates it once the run checks out)."""
-    return new_run_path(runs_dir, config.dataset, config.arch, config.name)
-
-
-def train_command(config_file: Path, path: Path, processes: int = 1) -> list[str]:
-    """`gantui train` for the app's detached start; `--nproc N` (torchrun's launcher, one node) for N > 1."""
-    several = ["--nproc", str(processes)] if processes > 1 else []
-    return [sys.executable, "-m", "gantui", "train", *several, "--config", str(config_file), "--run-path", str(path),
-            "--plain"]
-
-
 # ---- how many processes a run may have (the launcher's "processes" field) ------------------------------------
 def gpu_count(devices: list[str]) -> int:
     """The CUDA devices among the launcher's device choices (`cuda:0`, `cuda:1`, …)."""
@@ -183,38 +169,15 @@ def check_processes(processes: int, devices: list[str], device: str, cores: int)
 
 def start_process_run(config: TrainConfig, runs_dir: Path, processes: int = 1) -> ProcessRun:
     """Start `gantui train` detached (own session, no terminal), writing a fresh folder under `runs_dir`;
-    with `processes` > 1, `gantui train --nproc N` (one node).
-
-    The child gets the configuration the app resolved, as a file beside its log, so it is resolved once;
-    the run folder itself appears only once the child has checked everything (no half-written runs).
-    """
-    from gantui.engine.config import write_config
-
-    path = fresh_run_path(runs_dir, config)
-    config_file = child_config(runs_dir, path.name)
-    config_file.parent.mkdir(parents=True, exist_ok=True)
-    write_config(config, config_file)
-    return _spawn_detached(train_command(config_file, path, processes), path, child_log(runs_dir, path.name))
-
-
-def resume_command(path: Path, steps: int) -> list[str]:
-    return [sys.executable, "-m", "gantui", "resume", str(path), "--steps", str(steps), "--plain"]
+    with `processes` > 1, `gantui train --nproc N` (one node)."""
+    spawned = spawn_train(config, runs_dir, processes)
+    return ProcessRun(spawned.path, spawned.process, spawned.log_path)
 
 
 def start_resume_process(path: Path, steps: int, runs_dir: Path) -> ProcessRun:
     """Start `gantui resume PATH --steps N` detached, like a new run; it appends to the same folder."""
-    path = Path(path)
-    log_path = child_log(runs_dir, path.name, resumed=True)
-    return _spawn_detached(resume_command(path, steps), path, log_path)
-
-
-def _spawn_detached(command: list[str], path: Path, log_path: Path) -> ProcessRun:
-    """Start `command` in its own session with no terminal, its output appended to `log_path`; it writes `path`."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True)
-    return ProcessRun(path, process, log_path)
+    spawned = spawn_resume(path, steps, runs_dir)
+    return ProcessRun(spawned.path, spawned.process, spawned.log_path)
 
 
 def start_thread_run(config: TrainConfig, runs_dir: Path) -> ThreadRun:

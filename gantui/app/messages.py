@@ -88,9 +88,10 @@ class PreviewLoaded(Message):
 class RunsListed(Message):
     """The runs list's scanner read every runs folder again (a tuple of RunRow); newer replaces older."""
 
-    def __init__(self, rows: tuple[Any, ...]) -> None:
+    def __init__(self, rows: tuple[Any, ...], places: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.rows = rows
+        self.places = places  # one line per remote place: its host's devices, or why it cannot be reached
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunsListed)
@@ -99,9 +100,10 @@ class RunsListed(Message):
 class CompareLoaded(Message):
     """The compare screen's reader polled its runs (a tuple of CompareRun); newer replaces older."""
 
-    def __init__(self, runs: tuple[Any, ...]) -> None:
+    def __init__(self, runs: tuple[Any, ...], problems: tuple[str | None, ...] = ()) -> None:
         super().__init__()
         self.runs = runs
+        self.problems = problems  # per run: why its remote host does not answer now, else None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, CompareLoaded)

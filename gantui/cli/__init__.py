@@ -25,6 +25,7 @@ EPILOG = """examples:
   gantui train --dataset pattern1010 --arch pattern-mlp --steps 2000
   gantui train --dataset hdf5 --data celeba.h5 --arch conv --steps 500
   gantui runs
+  gantui runs gpu1:runs ./runs # HOST:PATH: runs on another machine, over ssh (gantui installed there)
   gantui watch                 # the newest live run
   gantui compare RUN RUN       # curves, samples and configuration side by side
   gantui sample RUN -n 32 --out grid.png
@@ -40,7 +41,7 @@ class Parser(argparse.ArgumentParser):
 
 def _runs_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", action="append", metavar="DIR",
-                        help="runs folder (repeatable); default ./runs")
+                        help="runs folder or HOST:PATH on another machine (repeatable); default ./runs")
 
 
 def _graphics(parser: argparse.ArgumentParser, default: str = argparse.SUPPRESS) -> None:
@@ -61,9 +62,14 @@ def build_parser() -> Parser:
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gantui {__version__}")
     parser.add_argument("--runs-dir", dest="app_runs_dir", action="append", metavar="DIR",
-                        help="runs folder (repeatable) for the app or the command; default ./runs")
+                        help="runs folder or HOST:PATH on another machine (repeatable) for the app or the "
+                             "command; default ./runs")
     _graphics(parser, default="auto")
     _quiet(parser, default=False)
+    parser.add_argument("--remote-command", metavar="CMD",
+                        help="what runs gantui on remote hosts (default gantui, or the places file's)")
+    parser.add_argument("--ssh-option", action="append", metavar="OPT", default=[],
+                        help="extra ssh options for remote places, e.g. --ssh-option='-F FILE' (repeatable)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     train = commands.add_parser("train", help="train a GAN, writing a run folder")
@@ -74,7 +80,8 @@ def build_parser() -> Parser:
     check = commands.add_parser("check", help="the tutorial's pre-flight checks on data and networks")
     add_train_options(check)
 
-    runs = commands.add_parser("runs", help="list runs")
+    runs = commands.add_parser("runs", help="list runs (of runs folders here or HOST:PATH on other machines)")
+    runs.add_argument("places", nargs="*", metavar="PLACE", help="runs folders or HOST:PATH (as --runs-dir)")
     _runs_dir(runs)
     runs.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -114,6 +121,13 @@ def build_parser() -> Parser:
     pack.add_argument("out")
     pack.add_argument("--size", type=int, default=64, help="square size in pixels (default 64)")
 
+    agent = commands.add_parser(
+        "agent", help="serve run folders on stdin/stdout for a remote gantui (started over ssh)",
+        description="The far side of a remote place HOST:PATH: another machine's gantui starts it over ssh. "
+                    "It serves only the run folders under the PATHs given, reads them, writes control.json "
+                    "and starts runs; it never executes anything from a run folder.")
+    agent.add_argument("--serve", nargs="+", required=True, metavar="PATH", help="runs folders to serve")
+
     commands.add_parser("datasets", help="list datasets, one line each")
     commands.add_parser("archs", help="list architectures with parameter counts")
     return parser
@@ -133,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             None: commands.app, "train": commands.train, "check": commands.check, "runs": commands.runs,
             "watch": commands.watch, "compare": commands.compare, "resume": commands.resume, "sample": commands.sample,
             "export": commands.export, "pack-h5": commands.pack_h5, "datasets": commands.datasets,
-            "archs": commands.archs,
+            "archs": commands.archs, "agent": commands.agent,
         }[args.command]
         status = handler(args)
     except UserError as error:
@@ -165,6 +179,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         else:
             args.runs_dir = before
     args.quiet = args.quiet or os.environ.get(QUIET_ENV, "0") not in ("", "0")
+    if args.command == "runs" and args.places:
+        args.runs_dir = [*args.places, *(args.runs_dir or [])]
+    import shlex
+
+    from gantui.engine.places import configure_ssh
+
+    configure_ssh(args.remote_command, [part for option in args.ssh_option for part in shlex.split(option)])
     return args
 
 
@@ -174,12 +195,26 @@ def one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
-def runs_dirs(values: list[str] | None) -> list[Path]:
-    """The runs folders given (default ./runs); UserError for one that is not a folder (a missing one is empty)."""
+def runs_places(values: list[str] | None) -> list:
+    """The places given, local folders or HOST:PATH (default ./runs); UserError for a file given as a folder."""
     from gantui.engine.config import SETTINGS
+    from gantui.engine.places import LocalPlace, open_place
 
-    folders = [Path(v).expanduser() for v in values or [SETTINGS["runs_dir"].default]]
-    for folder in folders:
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"--runs-dir {folder} is a file, not a folder of runs")
+    places = [open_place(v) for v in values or [SETTINGS["runs_dir"].default]]
+    for place in places:
+        if isinstance(place, LocalPlace) and place.folder.exists() and not place.folder.is_dir():
+            raise UserError(f"--runs-dir {place.folder} is a file, not a folder of runs")
+    return places
+
+
+def runs_dirs(values: list[str] | None) -> list[Path]:
+    """The runs folders on this machine given (default ./runs); UserError for HOST:PATH or a file."""
+    from gantui.engine.places import LocalPlace
+
+    folders = []
+    for place in runs_places(values):
+        if not isinstance(place, LocalPlace):
+            raise UserError(f"{place} is on another machine: this command works on runs here (run it on "
+                            f"{place.host}, or copy the run)")
+        folders.append(place.folder)
     return folders

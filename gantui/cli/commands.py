@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from gantui.cli import runs_dirs
+from gantui.cli import runs_dirs, runs_places
 from gantui.engine.errors import UserError
 from gantui.engine.run.state import RunState
 
@@ -97,27 +98,73 @@ def find_run(ref: str, dirs: list[str] | None) -> Path:
     return path
 
 
-def runs(args: argparse.Namespace) -> int:
-    from gantui.engine.run.reader import list_runs
+def find_any_run(ref: str, dirs: list[str] | None) -> Path:
+    """A run here or `HOST:RUNS/RUN` on another machine (its local mirror's path); UserError when none matches."""
+    from gantui.engine.places import open_place
+    from gantui.engine.remote.place import RemoteSpec, split_run
 
-    found = list_runs(runs_dirs(args.runs_dir))
+    place_spec, name = split_run(ref)
+    if isinstance(place_spec, RemoteSpec):
+        place = open_place(str(place_spec))
+        folders = place.run_folders()
+        if place.problem:
+            raise UserError(place.problem)
+        match = [path for path in folders if path.name == name]
+        if not match:
+            raise UserError(f"no run {name!r} in {place_spec}")
+        return match[0]
+    places = runs_places(dirs)
+    for place in places:
+        if place.host is not None:
+            match = [path for path in place.run_folders() if path.name == ref]
+            if match:
+                return match[0]
+    return find_run(ref, [str(place) for place in places if place.host is None] or None)
+
+
+def list_places(places: list) -> tuple[list, list[str]]:
+    """Every run of `places` newest first, and one line for each place that could not be read."""
+    from gantui.engine.run.reader import newest_first, read_run
+
+    found, problems = [], []
+    for place in places:
+        folders = place.run_folders()
+        if place.problem:
+            problems.append(f"{place}: {place.problem}")
+        found += [(place, read_run(path)) for path in folders]
+    order = {id(run): place for place, run in found}
+    return [(order[id(run)], run) for run in newest_first(run for _, run in found)], problems
+
+
+def runs(args: argparse.Namespace) -> int:
+    import sys
+
+    places = runs_places(args.runs_dir)
+    listed, problems = list_places(places)
+    for problem in problems:
+        print(f"gantui: {problem}", file=sys.stderr)
+    status = 1 if problems else 0
+    found = [run for _, run in listed]
     if args.json:
-        rows = [{"path": str(run.path), "name": run.name, "state": run.state, "dataset": run.dataset,
+        rows = [{"place": str(place), "host": place.host,
+                 "path": f"{place}/{run.name}" if place.host else str(run.path), "name": run.name,
+                 "state": run.state, "dataset": run.dataset,
                  "arch": run.arch, "loss": run.config.get("loss"), "step": run.step,
                  "total_steps": run.total_steps, "loss_d": run.status.get("loss_d"),
                  "loss_g": run.status.get("loss_g"), "samples_per_s": run.status.get("samples_per_s"),
                  "device": run.status.get("device"), "world_size": run.world_size, "nodes": run.nodes,
-                 "started": run.started} for run in found]
+                 "started": run.started} for place, run in listed]
         print(json.dumps(rows, indent=2))
-        return 0
+        return status
     if not found:
-        Console().print(f"no runs in {', '.join(map(str, runs_dirs(args.runs_dir)))}")
-        return 0
+        Console().print(f"no runs in {', '.join(map(str, places))}")
+        return status
     distributed = any(run.world_size > 1 for run in found)  # the column only where some run has several
     table = Table("run", "state", "dataset", "arch", "loss", "step", "loss_d", "loss_g", "samples/s",
                   *(("processes",) if distributed else ()), "age")
-    for run in found:
-        table.add_row(run.name, run.state, run.dataset, run.arch, str(run.config.get("loss", "")),
+    for place, run in listed:
+        name = f"{place.host}:{run.name}" if place.host else run.name
+        table.add_row(name, run.state, run.dataset, run.arch, str(run.config.get("loss", "")),
                       f"{run.step}/{run.total_steps}", _fmt(run.status.get("loss_d")),
                       _fmt(run.status.get("loss_g")), _fmt(run.status.get("samples_per_s"), "{:,.0f}"),
                       *((str(run.world_size),) if distributed else ()), _age(run.started))
@@ -125,7 +172,7 @@ def runs(args: argparse.Namespace) -> int:
     if not console.is_terminal:  # piped: don't squeeze the table into 80 columns
         console = Console(width=200)
     console.print(table)
-    return 0
+    return status
 
 
 def _fmt(value, pattern: str = "{:.3f}") -> str:
@@ -142,23 +189,31 @@ def _age(started: float) -> str:
 
 def app(args: argparse.Namespace) -> int:
     from gantui.app.app import run_app
+    from gantui.engine.remote.settings import remember_places, remembered_places
 
-    return run_app(runs_dirs(args.app_runs_dir), graphics=args.graphics, quiet=args.quiet)
+    given = args.app_runs_dir
+    if given:  # the remote places given are remembered: a bare `gantui` lists them again
+        with contextlib.suppress(OSError):  # a read-only config folder must not keep the app closed
+            remember_places([str(place) for place in runs_places(given) if place.host is not None])
+    else:
+        from gantui.engine.config import SETTINGS
+
+        given = [SETTINGS["runs_dir"].default, *remembered_places()]
+    return run_app(runs_places(given), graphics=args.graphics, quiet=args.quiet)
 
 
 def watch(args: argparse.Namespace) -> int:
     from gantui.app.app import run_app
-    from gantui.engine.run.reader import list_runs
 
-    dirs = runs_dirs(args.runs_dir)
+    places = runs_places(args.runs_dir)
     if args.run:
-        path = find_run(args.run, args.runs_dir)
+        path = find_any_run(args.run, args.runs_dir)
     else:
-        live = [run for run in list_runs(dirs) if run.is_live]
+        live = [run for _, run in list_places(places)[0] if run.is_live]
         if not live:
-            raise UserError(f"no live run in {', '.join(map(str, dirs))}; name one: gantui watch RUN")
+            raise UserError(f"no live run in {', '.join(map(str, places))}; name one: gantui watch RUN")
         path = live[0].path
-    return run_app(dirs, watch=path, graphics=args.graphics, quiet=args.quiet)
+    return run_app(places, watch=path, graphics=args.graphics, quiet=args.quiet)
 
 
 COMPARE_RUNS = (2, 8)
@@ -170,11 +225,11 @@ def compare(args: argparse.Namespace) -> int:
     low, high = COMPARE_RUNS
     if not low <= len(args.runs) <= high:
         raise UserError(f"compare takes {low} to {high} runs (got {len(args.runs)})")
-    paths = [find_run(ref, args.runs_dir) for ref in args.runs]
+    paths = [find_any_run(ref, args.runs_dir) for ref in args.runs]
     repeated = sorted({p.name for p in paths if paths.count(p) > 1})
     if repeated:
         raise UserError(f"the same run twice: {', '.join(repeated)}")
-    return run_app(runs_dirs(args.runs_dir), graphics=args.graphics, compare=paths, quiet=args.quiet)
+    return run_app(runs_places(args.runs_dir), graphics=args.graphics, compare=paths, quiet=args.quiet)
 
 
 MAX_SAMPLES = 4096  # pictures in one `gantui sample` grid
@@ -238,3 +293,9 @@ def archs(args: argparse.Namespace) -> int:
             counts = f"G {count_parameters(generator):>10,}  D {count_parameters(discriminator):>10,}"
         print(f"{spec.name:<12} {counts:<28} {spec.description}")
     return 0
+
+
+def agent(args: argparse.Namespace) -> int:
+    from gantui.engine.remote.agent import main
+
+    return main(args.serve)

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from test_launcher_runs import _fill, _launch, _tab_to
 
 from gantui.app import launch
+from gantui.engine import spawn
 from gantui.app.app import GanApp
-from gantui.app.launch import check_processes, offers_processes, train_command
+from gantui.app.launch import check_processes, offers_processes
 from gantui.engine.errors import UserError
+from gantui.engine.spawn import train_command
 
 
 @pytest.fixture
@@ -19,11 +23,11 @@ def spawned(monkeypatch) -> list[list[str]]:
     """The commands the app would start detached, recorded instead (the run is watched, never trained)."""
     commands: list[list[str]] = []
 
-    def record(command: list[str], path: Path, log_path: Path) -> launch.WatchedRun:
+    def record(command: list[str], path: Path, log_path: Path) -> spawn.Spawned:
         commands.append(command)
-        return launch.WatchedRun(path)
+        return spawn.Spawned(path, subprocess.Popen([sys.executable, "-c", "pass"]), log_path)
 
-    monkeypatch.setattr(launch, "_spawn_detached", record)
+    monkeypatch.setattr(spawn, "spawn_detached", record)
     return commands
 
 

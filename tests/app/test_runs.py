@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXED_TIME, MNIST_RUN, PATTERN_RUN
 
-from gantui.app import launch
 from gantui.app.app import GanApp
 from gantui.app.screens.compare import CompareScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.app.screens.runs import RunsScreen
+from gantui.engine import spawn as launch  # where resume_command lives
 
 
 def _app(runs_dir: Path) -> GanApp:

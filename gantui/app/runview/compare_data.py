@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gantui.engine.run.follower import FollowedRun, RunFollower
+from gantui.engine.places import Follower, place_of
+from gantui.engine.run.follower import FollowedRun
 from gantui.engine.run.history import AllRows
 
 READ_THREADS = 4  # first reads in parallel: pandas' parser lets go of the GIL while it tokenises
@@ -49,9 +50,11 @@ class CompareReader:
     """Polls every compared run."""
 
     def __init__(self, paths: list[Path]) -> None:
-        self.followers: list[RunFollower[CompareRun]] = [
-            RunFollower(path, metrics=AllRows(), evals=AllRows(), samples=True, record=CompareRun) for path in paths]
+        self.followers: list[Follower] = [
+            place_of(path).follow(path, metrics=AllRows(), evals=AllRows(), samples=True, record=CompareRun)
+            for path in paths]
         self._last: tuple[CompareRun, ...] | None = None
+        self._problems: tuple[str | None, ...] = ()
         self._prefetch: threading.Thread | None = None
         self._prefetched: tuple[CompareRun, ...] | None = None
 
@@ -76,13 +79,17 @@ class CompareReader:
             self._last = self._first_poll()
             return self._last
         runs = tuple(follower.poll() for follower in self.followers)
-        if all(a is b for a, b in zip(runs, self._last, strict=True)):
+        if all(a is b for a, b in zip(runs, self._last, strict=True)) and self.problems() == self._problems:
             return None
-        self._last = runs
+        self._last, self._problems = runs, self.problems()
         return runs
+
+    def problems(self) -> tuple[str | None, ...]:
+        """Per run: why its (remote) place does not answer now, else None."""
+        return tuple(follower.problem for follower in self.followers)
 
     def _first_poll(self) -> tuple[CompareRun, ...]:
         if len(self.followers) > 1:
             with ThreadPoolExecutor(min(READ_THREADS, len(self.followers))) as pool:
-                return tuple(pool.map(RunFollower.poll, self.followers))
+                return tuple(pool.map(lambda follower: follower.poll(), self.followers))
         return tuple(follower.poll() for follower in self.followers)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from gantui.app.runview.hostinfo import HostProbe, HostReading
-from gantui.engine.run.follower import FollowedRun, RunFollower
+from gantui.engine.places import place_of
+from gantui.engine.run.follower import FollowedRun
 from gantui.engine.run.history import DEFAULT_CAPACITY, LatestRows, MetricsFrame, MetricsHistory
 from gantui.engine.run.state import LIVE_STATES, RunState
 
@@ -34,6 +35,7 @@ class RunPoll(FollowedRun):
     evals: tuple[dict[str, float], ...] = ()  # eval.csv rows (step, fid, coverage, …), oldest first
     host: HostReading | None = None
     failure: str | None = None  # a failure the run folder cannot tell (the child died before writing it)
+    connection: str | None = None  # a remote run whose host does not answer: "disconnected — retrying: …"
 
     @property
     def step(self) -> int:
@@ -46,7 +48,7 @@ class DashboardFollower:
 
     def __init__(self, path: Path, handle: FailureSource | None = None,
                  capacity: int = DEFAULT_CAPACITY, probe_host: bool = True) -> None:
-        self.run: RunFollower[RunPoll] = RunFollower(
+        self.run = place_of(path).follow(
             path, metrics=MetricsHistory(capacity), evals=LatestRows(MAX_EVALS), events=MAX_EVENTS, samples=True,
             ranks=True, record=RunPoll)
         self.path = self.run.path
@@ -63,11 +65,13 @@ class DashboardFollower:
         if failure and (state in LIVE_STATES or state is RunState.LOST):
             state = RunState.FAILED
         host = self.probe.read(read.status) if self.probe is not None and state in LIVE_STATES else None
+        connection = self.run.problem
         last = self._last
-        if last is not None and read is self._read and (state, host, failure) == (last.state, last.host, last.failure):
+        if last is not None and read is self._read and (state, host, failure, connection) == (
+                last.state, last.host, last.failure, last.connection):
             return None
         self._read = read
-        self._last = replace(read, state=state, host=host, failure=failure)
+        self._last = replace(read, state=state, host=host, failure=failure, connection=connection)
         return self._last
 
     def close(self) -> None:

@@ -7,16 +7,21 @@ the best quality score.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gantui.app.format import world_mark
+from gantui.engine.places import RunPlace, open_places
 from gantui.engine.run.follower import FollowedRun, RunFollower
 from gantui.engine.run.history import AllRows
-from gantui.engine.run.reader import newest_first, run_folders
+from gantui.engine.run.reader import newest_first
 from gantui.engine.run.state import LIVE_STATES, RunState
 
 COLUMNS: tuple[tuple[str, str], ...] = (  # (sort key, heading); the name first, where no width cuts it
@@ -48,9 +53,10 @@ class RunRow:
     has_checkpoint: bool
     has_config: bool = True  # False: killed before it wrote one, so it can only be deleted
     world_size: int = 1  # processes that train it (torchrun / DDP)
+    host: str = ""  # the remote host the run is on ("" for this machine)
 
     @classmethod
-    def of(cls, run: FollowedRun) -> RunRow:
+    def of(cls, run: FollowedRun, host: str = "") -> RunRow:
         status, config = run.status, run.config
         return cls(
             path=run.path, name=run.name, state=run.state, dataset=run.dataset, arch=run.arch,
@@ -59,7 +65,7 @@ class RunRow:
             **_best(run.evals), samples_per_s=_number(status.get("samples_per_s")),
             device=str(status.get("device") or config.get("device") or "?"), started=run.started,
             has_checkpoint=run.layout.last_checkpoint.is_file(), has_config=bool(config),
-            world_size=run.world_size,
+            world_size=run.world_size, host=host,
         )
 
     @property
@@ -74,7 +80,7 @@ class RunRow:
 
     def text(self) -> str:
         """What typing in the filter matches against."""
-        return " ".join((self.name, self.state, self.dataset, self.arch, self.loss, self.where)).lower()
+        return " ".join((self.name, self.state, self.dataset, self.arch, self.loss, self.where, self.host)).lower()
 
 
 def _number(value: object) -> float | None:
@@ -98,19 +104,73 @@ def _lowest(values: np.ndarray | None) -> float | None:
     return float(known.min()) if known is not None and known.size else None
 
 
-class RunScanner:
-    """Lists runs, following each one's folder from one scan to the next."""
+DEVICES_EVERY_S = 5.0  # a remote host's device line is asked for this often
+FIRST_ANSWER_S = 2.0  # how long the first scan waits for a remote place before listing the others
 
-    def __init__(self, runs_dirs: list[Path]) -> None:
-        self.runs_dirs = [Path(p) for p in runs_dirs]
+
+class RunScanner:
+    """Lists runs of every place, following each one's folder from one scan to the next.
+
+    A remote place's `run_folders()` brings its whole mirror up to date in one request, so its runs are then
+    followed like local ones; `places` says, per remote place, its host's devices or why it cannot be read."""
+
+    def __init__(self, runs_dirs: list[Path | str | RunPlace]) -> None:
+        self.places = open_places(list(runs_dirs))
         self._followers: dict[Path, RunFollower[FollowedRun]] = {}
+        self._hosts: dict[Path, str] = {}
+        self._devices: dict[str, tuple[float, str | None]] = {}
+        self._remote = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gantui-remote-scan")
+        self._pending: dict[str, Future] = {}
+        self._listed: dict[str, tuple[list[Path], str]] = {}
+        self.lines: tuple[str, ...] = ()
 
     def scan(self) -> tuple[RunRow, ...]:
         known, self._followers = self._followers, {}
-        for path in run_folders(self.runs_dirs):  # the follower of a run deleted meanwhile goes
-            self._followers[path] = known.get(path) or RunFollower(path, evals=AllRows(), no_status=RunState.UNKNOWN)
+        lines = []
+        for place in self.places:
+            if place.host is None:
+                folders = place.run_folders()
+            else:
+                folders, line = self._remote_scan(place)
+                lines.append(line)
+            for path in folders:  # the follower of a run deleted meanwhile goes
+                self._hosts[path] = place.host or ""
+                self._followers[path] = known.get(path) or RunFollower(path, evals=AllRows(),
+                                                                       no_status=RunState.UNKNOWN)
+        self.lines = tuple(lines)
         runs = newest_first(follower.poll() for follower in self._followers.values())
-        return tuple(RunRow.of(run) for run in runs)
+        return tuple(RunRow.of(run, self._hosts.get(run.path, "")) for run in runs)
+
+    def _remote_scan(self, place: RunPlace) -> tuple[list[Path], str]:
+        """A remote place's folders and line as of its last answer; its next scan runs in a thread meanwhile, so
+        a slow or unreachable host never holds up the other places."""
+        pending = self._pending.get(place.label)
+        if pending is None or pending.done():
+            if pending is not None:
+                self._listed[place.label] = pending.result()
+            pending = self._pending[place.label] = self._remote.submit(self._ask_place, place)
+        if place.label not in self._listed:  # the first answer: worth a short wait
+            with contextlib.suppress(FutureTimeout):
+                self._listed[place.label] = pending.result(FIRST_ANSWER_S)
+                del self._pending[place.label]
+        return self._listed.get(place.label, ([], f"{place}: connecting…"))
+
+    def _ask_place(self, place: RunPlace) -> tuple[list[Path], str]:
+        try:
+            folders = place.run_folders()
+        except Exception as error:  # anything a host says: one line, the other places go on
+            return [], f"{place}: {error}"
+        return folders, f"{place}: {place.problem}" if place.problem else self._device_line(place)
+
+    def close(self) -> None:
+        self._remote.shutdown(wait=False, cancel_futures=True)
+
+    def _device_line(self, place: RunPlace) -> str:
+        asked, summary = self._devices.get(place.label, (0.0, None))
+        if time.monotonic() - asked > DEVICES_EVERY_S:
+            summary = place.devices()
+            self._devices[place.label] = (time.monotonic(), summary)
+        return f"{place}: {summary or place.problem or 'no device figures'}"
 
 
 def matches(row: RunRow, query: str) -> bool:

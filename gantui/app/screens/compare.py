@@ -34,6 +34,7 @@ from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.metric_plot import PlotView
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
+from gantui.engine.places import place_of
 from gantui.engine.run.layout import undated_name
 
 POLL_S = 1.0
@@ -168,6 +169,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         self.graphics = graphics
         self.poll_interval = max(poll_interval, 0.05)
         self.runs: tuple[CompareRun, ...] = ()
+        self.problems: tuple[str | None, ...] = ()  # per run: its remote host not answering
         self.metric = 0
         self.x_by_time = False
         self.loads_seen = 0
@@ -222,6 +224,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
         worker = get_current_worker()
         reader = self.reader or CompareReader(self.paths)
         complained = False
+        shown_problems: tuple[str | None, ...] = ()
         while not worker.is_cancelled:
             try:
                 runs = reader.poll()
@@ -230,8 +233,10 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
                 if not complained:
                     complained = True
                     self.app.call_from_thread(self.notify, f"reading runs failed: {error}", severity="warning")
-            if runs is not None:
-                self.post_message(CompareLoaded(runs))
+            problems = reader.problems()
+            if runs is not None or problems != shown_problems:
+                shown_problems = problems
+                self.post_message(CompareLoaded(runs if runs is not None else self.runs, problems))
             self._wake.wait(self.poll_interval)
             self._wake.clear()
 
@@ -241,6 +246,7 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
     @on(CompareLoaded)
     def _loaded(self, message: CompareLoaded) -> None:
         self.runs = message.runs
+        self.problems = message.problems
         self.loads_seen += 1
         self._plot()
         self._show_samples()
@@ -301,19 +307,21 @@ class CompareScreen(PlotNavigation, SampleSteppingScreen):
             view = self.query_one(f"#compare-sample-{index}", SampleView)
             if self.sample_step is None:
                 step = run.sample_steps[-1] if run.sample_steps else None
-                path = run.layout.sample_file()
+                path = place_of(run.path).picture(run.path)
             else:
                 earlier = [s for s in run.sample_steps if s <= self.sample_step]
                 step = earlier[-1] if earlier else None
-                path = run.layout.sample_file(step) if step is not None else None
-            key = (step, path, run.version if self.sample_step is None else 0)
+                path = place_of(run.path).picture(run.path, step, wait=False) if step is not None else None
+            problem = self.problems[index] if index < len(self.problems) else None
+            key = (step, path, run.version if self.sample_step is None else 0, problem)
             if key == self._shown_samples[index]:
                 continue
             self._shown_samples[index] = key
             view.expect_samples(run.config)
             view.show_file(path)
             view.set_dataset(str(run.config.get("dataset", "")))
-            view.set_caption(f"step {count(step)}" if step is not None else "no samples")
+            caption = f"step {count(step)}" if step is not None else "no samples"
+            view.set_caption(f"{problem} · {caption}" if problem else caption)
 
     # ---- the table ---------------------------------------------------------------------------------------------
     def _fill_table(self) -> None:

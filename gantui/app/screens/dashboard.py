@@ -39,6 +39,7 @@ from gantui.app.widgets.ranks_pane import RanksPane
 from gantui.app.widgets.run_title import RunTitle
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
+from gantui.engine.places import place_of
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.state import LIVE_STATES, RunState
 
@@ -234,6 +235,11 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
 
     def _show_failure(self, poll: RunPoll) -> None:
         banner = self.query_one("#banner", Static)
+        if poll.connection:  # a remote run's host does not answer: what is shown is as of then
+            banner.set_class(True, "-alarm")
+            banner.update(poll.connection)
+            banner.display = True
+            return
         alarms = poll.status.get("alarms") if poll.is_live else None
         banner.set_class(poll.state not in FAILED_STATES, "-alarm")
         if poll.state not in FAILED_STATES:
@@ -274,13 +280,14 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         if self.sample_step is not None and self.sample_step not in steps:
             self.sample_step = None
         step = self.sample_step
-        key = (step, poll.samples_stamp if step is None else 0, self.graphics)
+        picture = place_of(self.path).picture(self.path, step, wait=False)  # a remote one: fetched meanwhile
+        key = (step, poll.samples_stamp if step is None else 0, self.graphics, picture)
         if key == self._shown_sample:
             return
         self._shown_sample = key
         view = self.query_one(SampleView)
         view.expect_samples(poll.config)
-        view.show_file(RunLayout(self.path).sample_file(step))
+        view.show_file(picture)
         view.set_dataset(str(poll.config.get("dataset", "")))
         shown = step if step is not None else (steps[-1] if steps else None)
         position = f" ({steps.index(shown) + 1} of {len(steps)})" if shown in steps else ""
@@ -340,12 +347,25 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         if state not in LIVE_STATES:
             self.notify(f"the run is {state}: nothing to {name}", severity="warning")
             return
+        if place_of(self.path).host is not None:  # over ssh: never on the event loop
+            self._send_command(name, done)
+            return
         try:
             self.handle.command(name)
         except OSError as error:
             self.notify(f"cannot {name}: {error}", severity="error")
             return
         self.notify(done, timeout=3)
+        self.poll_now()
+
+    @work(thread=True, group="command", exit_on_error=False)
+    def _send_command(self, name: str, done: str) -> None:
+        try:
+            self.handle.command(name)
+        except OSError as error:
+            self.app.call_from_thread(self.notify, f"cannot {name}: {error}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, done, timeout=3)
         self.poll_now()
 
     def action_pause_resume(self) -> None:
@@ -372,7 +392,8 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self._command("snapshot", "sample snapshot requested")
 
     def action_show_path(self) -> None:
-        path = str(self.path.resolve())
+        place = place_of(self.path)  # a remote run: where it is on its host, as scp would name it
+        path = f"{place.label.rstrip('/')}/{self.path.name}" if place.host else str(self.path.resolve())
         self.app.copy_to_clipboard(path)
         self.notify(path, title="Run folder (copied)", timeout=10)
 
@@ -392,16 +413,16 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
 
     def action_save_grid(self) -> None:
         """Copy the grid on screen to exports/ (pixels as written by the trainer) and say where."""
-        shown = RunLayout(self.path).sample_file(self.sample_step)
+        shown = place_of(self.path).picture(self.path, self.sample_step)
         if shown is None or shown.suffix != ".png":
             self.notify("no sample grid to save yet" if shown is None else "toy samples are a chart, not a grid",
                         severity="warning")
             return
         steps = self.all_sample_steps()
         step = self.sample_step if self.sample_step is not None else (steps[-1] if steps else 0)
-        out = RunLayout(self.path).exported_grid(step)
+        out = place_of(self.path).exports(self.path) / RunLayout(self.path).exported_grid(step).name
         try:
-            out.parent.mkdir(exist_ok=True)
+            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(shown.read_bytes())
         except OSError as error:
             self.notify(f"cannot save the grid: {error}", severity="error")

@@ -23,7 +23,7 @@ from gantui.app.screens.help import HelpScreen
 from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.grid import GridLayout
-from gantui.engine.run.layout import RunLayout
+from gantui.engine.places import place_of
 
 MIN_SIZE = (50, 16)  # columns, rows below which the strips are empty boxes: TooSmall says so instead
 STEPS_CHOICES = (4, 6, 8, 10, 12, 16)
@@ -66,7 +66,7 @@ class ExplorerScreen(Screen):
         self.drawn: dict[str, Any] = {}  # name → uint8 picture, as last drawn
         self.renders = 0
         self._rng = random.Random(seed_a * 1_000_003 + seed_b)
-        self._loaded: Any = None  # the LoadedGenerator, touched only by the worker thread
+        self._loaded: Any = None  # the run's StripMaker (the generator loaded), touched only by the worker thread
         self.saved: list[Path] = []  # the files the last save wrote
 
     def compose(self) -> ComposeResult:
@@ -91,24 +91,19 @@ class ExplorerScreen(Screen):
 
     @work(thread=True, exclusive=True, group="explore", exit_on_error=False)
     def _generate_strips(self, seed_a: int, seed_b: int, steps: int, label: int | None) -> None:
-        from gantui.engine.generate import arithmetic_strip, class_strip, interpolation_strip, load_generator
-
         try:
-            if self._loaded is None:
-                self._loaded = load_generator(self.path)
-            loaded = self._loaded
-            conditional = bool(loaded.arch.conditional)
-            strips = {"interpolation": interpolation_strip(loaded, seed_a, seed_b, steps, label),
-                      "arithmetic": arithmetic_strip(loaded, seed_a, seed_b, label)}
-            if conditional:
-                strips["classes"] = class_strip(loaded, seed_a)
-            classes = loaded.info.num_classes or 0
+            if self._loaded is None:  # here, or the agent of the run's host (where the checkpoint is)
+                self._loaded = place_of(self.path).strip_maker(self.path)
+            made = self._loaded.make(seed_a, seed_b, steps, label)
+            strips = dict(made.pictures)
+            classes = made.num_classes
+            conditional = classes > 0
             shown = f" · class {label if label is not None else 0} of 0–{classes - 1}" if conditional else ""
-            caption = (f"{self.path.name} · generator at step {loaded.step:,} · seed a {seed_a} · "
+            caption = (f"{self.path.name} · generator at step {made.step:,} · seed a {seed_a} · "
                        f"seed b {seed_b} · {steps} steps{shown}")
             counts = {"interpolation": max(steps, 2), "arithmetic": 4, "classes": classes}
             layouts = {name: GridLayout.row_of(counts[name], picture.shape[1], picture.shape[0])
-                       for name, picture in strips.items()} if loaded.info.is_image else {}
+                       for name, picture in strips.items()} if made.is_image else {}
             self.post_message(ExplorerRendered({**strips, "_classes": classes if conditional else 0}, caption,
                                                layouts=layouts))
         except Exception as error:  # a missing or foreign checkpoint: say why on the screen
@@ -177,9 +172,9 @@ class ExplorerScreen(Screen):
     def _save(self, strips: dict[str, Any], stem: str) -> None:
         from gantui.engine.generate import save_png
 
-        folder = RunLayout(self.path).exports
+        folder = place_of(self.path).exports(self.path)
         try:
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             written = [save_png(picture, folder / f"{name}-{stem}.png") for name, picture in strips.items()]
         except Exception as error:
             self.app.call_from_thread(self.notify, f"cannot save: {error}", severity="error")

@@ -35,6 +35,7 @@ from gantui.app.widgets.sample_view import SampleView
 from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.config import SETTINGS, TrainConfig
 from gantui.engine.errors import UserError
+from gantui.engine.places import LocalPlace, RunPlace, open_places
 
 DEFAULT_DATASET = "mnist"
 PREVIEW_COUNT = 16
@@ -82,10 +83,14 @@ class LauncherScreen(Screen):
         Binding("escape", "back", "Runs", show=False),
     ]
 
-    def __init__(self, runs_dirs: list[Path]) -> None:
+    def __init__(self, runs_dirs: list[Path | RunPlace]) -> None:
         super().__init__()
-        self.runs_dirs = runs_dirs
+        self.places = open_places(list(runs_dirs))  # where a run can start: here, or HOST:PATH through its agent
+        self.runs_dirs = [place.folder for place in self.places if isinstance(place, LocalPlace)] or [
+            Path(SETTINGS["runs_dir"].default)]
+        self.place: RunPlace = self.places[0]
         self.catalog: Catalog | None = None
+        self.offered_devices: list[str] = []  # the device choices offered (their names), once known
         self.preview: DataPreview | None = None
         self.arch: str | None = None
 
@@ -109,6 +114,8 @@ class LauncherScreen(Screen):
                 yield Static("Training", classes="section")
                 yield from self._fields(TRAINING_FIELDS)
                 yield Static("Where and how often", classes="section")
+                yield field_row("place", Select([(str(place), index) for index, place in enumerate(self.places)],
+                                                value=0, id="place", compact=True, allow_blank=False), id="place-row")
                 yield from self._fields(SCHEDULE_FIELDS)
                 with Horizontal(id="start-row"):
                     yield Button("Start ▶", id="start", variant="success")
@@ -146,6 +153,7 @@ class LauncherScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#nproc-row").display = False
         self.query_one(TooSmall).fit(self.size)
+        self.query_one("#place-row").display = len(self.places) > 1  # one place: nothing to choose
         self.query_one("#preview", SampleView).show_message("loading the data sets…")
         self._load_catalog()
 
@@ -171,12 +179,9 @@ class LauncherScreen(Screen):
                           allow_blank=False)
         await loading.remove()
         await row.mount(datasets)
-        self.query_one("#device", Select).set_options(
-            [("auto  the best available", AUTO)] + [(label, name) for name, label in catalog.devices])
-        self.query_one("#device", Select).value = AUTO
+        self._offer_devices(catalog.devices)
         datasets.focus()
         self._dataset_changed()
-        self._device_changed()
 
     @property
     def device(self) -> str:
@@ -185,8 +190,7 @@ class LauncherScreen(Screen):
 
     @on(Select.Changed, "#device")
     def _device_changed(self) -> None:
-        devices = [name for name, _ in self.catalog.devices] if self.catalog is not None else []
-        self.query_one("#nproc-row").display = offers_processes(devices, self.device)
+        self.query_one("#nproc-row").display = offers_processes(self.offered_devices, self.device)
 
     def read_processes(self) -> int:
         """How many processes the form asks for: 1 while the field is hidden; UserError when out of range."""
@@ -197,8 +201,41 @@ class LauncherScreen(Screen):
             processes = int(text or "1")
         except ValueError:
             raise UserError(f"processes: {text!r} is not a whole number") from None
-        check_processes(processes, [name for name, _ in self.catalog.devices], self.device, os.cpu_count() or 1)
+        # the cores of this machine: a remote host checks its own again when it starts the run
+        check_processes(processes, self.offered_devices, self.device, os.cpu_count() or 1)
         return processes
+
+    def _offer_devices(self, devices: list[tuple[str, str]]) -> None:
+        self.offered_devices = [name for name, _ in devices]  # the chosen place's: here, or a remote host's
+        device = self.query_one("#device", Select)
+        device.set_options([("auto  the best available", AUTO)] + [(label, name) for name, label in devices])
+        device.value = AUTO
+        self._device_changed()
+
+    # ---- where: a place here or on another host (its devices come from there) ---------------------------------
+    @on(Select.Changed, "#place")
+    def _place_changed(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, int):
+            return
+        self.place = self.places[event.value]
+        if self.place.host is None:
+            if self.catalog is not None:
+                self._offer_devices(self.catalog.devices)
+            return
+        self._load_remote_devices(self.place)
+
+    @work(thread=True, exclusive=True, group="remote-devices", exit_on_error=False)
+    def _load_remote_devices(self, place: RunPlace) -> None:
+        try:
+            devices = place.device_options() or []
+        except Exception as error:  # unreachable: say so; starting there will say it again
+            self.app.call_from_thread(self.notify, f"{place}: {error}", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._remote_devices, place, devices)
+
+    def _remote_devices(self, place: RunPlace, devices: list[tuple[str, str]]) -> None:
+        if place is self.place:
+            self._offer_devices(devices)
 
     # ---- data: path check as you type, preview in a thread ------------------------------------------------
     @property
@@ -352,7 +389,7 @@ class LauncherScreen(Screen):
         if self.arch is None:
             raise UserError("choose an architecture that fits the data (the list says what each needs)")
         options: dict[str, Any] = {"data": self.query_one("#data", Input).value.strip() or None,
-                                   "runs_dir": str(self.runs_dirs[0])}
+                                   "runs_dir": str(self.runs_dirs[0] if self.place.host is None else self.place)}
         for name in ("download", "image_size", *TRAINING_FIELDS, *SCHEDULE_FIELDS):
             if name == "length":
                 name = str(self.query_one("#length_kind", Select).value)
@@ -373,7 +410,7 @@ class LauncherScreen(Screen):
             self.notify(str(error), title="Cannot start", severity="error", timeout=8)
             return
         try:
-            self.app.start_run(config, processes)  # type: ignore[attr-defined]
+            self.app.start_run(config, processes, self.place)  # type: ignore[attr-defined]
         except UserError as error:
             self.notify(str(error), title="Cannot start", severity="error", timeout=8)
         except OSError as error:

@@ -29,6 +29,7 @@ from gantui.app.screens.help import HelpScreen, key_lines
 from gantui.app.screens.resume import ResumeScreen
 from gantui.app.widgets.fitting_footer import FittingFooter
 from gantui.app.widgets.too_small import TooSmall
+from gantui.engine.places import RunPlace, open_places
 from gantui.engine.run.layout import undated_name
 from gantui.engine.run.state import RunState
 
@@ -77,9 +78,9 @@ class RunsScreen(Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, runs_dirs: list[Path], refresh_s: float = REFRESH_S) -> None:
+    def __init__(self, runs_dirs: list[Path | RunPlace], refresh_s: float = REFRESH_S) -> None:
         super().__init__()
-        self.runs_dirs = [Path(p) for p in runs_dirs]
+        self.runs_dirs = open_places(list(runs_dirs))  # runs folders here and HOST:PATH places
         self.refresh_s = refresh_s
         self.rows: tuple[RunRow, ...] = ()
         self.shown: list[RunRow] = []
@@ -88,6 +89,7 @@ class RunsScreen(Screen):
         self.sort_key = "started"
         self.descending = True
         self.scans_seen = 0
+        self.place_lines: tuple[str, ...] = ()
         self._wake = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -95,6 +97,7 @@ class RunsScreen(Screen):
         yield Input(placeholder="/ to filter runs by words (name, state, data, arch, loss, device)",
                     id="runs-filter")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="runs-places", markup=False)  # per remote place: its devices, or why it is not there
         yield Static("", id="runs-summary", markup=False)
         yield FittingFooter()
 
@@ -103,6 +106,7 @@ class RunsScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(TooSmall).fit(self.size)
+        self.query_one("#runs-places").display = False
         table = self.query_one(DataTable)
         for key, heading in (("mark", " "), *COLUMNS):
             table.add_column(heading, key=key)
@@ -115,7 +119,14 @@ class RunsScreen(Screen):
     def _scan(self) -> None:
         worker = get_current_worker()
         scanner = RunScanner(self.runs_dirs)
+        try:
+            self._scan_loop(worker, scanner)
+        finally:
+            scanner.close()  # its threads asking remote places
+
+    def _scan_loop(self, worker, scanner: RunScanner) -> None:
         previous: tuple[RunRow, ...] | None = None
+        lines: tuple[str, ...] = ()
         while not worker.is_cancelled:
             if not self.is_current:  # under a dashboard or compare: nothing to show, rescan when back
                 self._wake.wait(self.refresh_s)
@@ -125,9 +136,9 @@ class RunsScreen(Screen):
                 rows = scanner.scan()
             except OSError:
                 rows = previous or ()
-            if rows != previous:
-                previous = rows
-                self.post_message(RunsListed(rows))
+            if (rows, scanner.lines) != (previous, lines):
+                previous, lines = rows, scanner.lines
+                self.post_message(RunsListed(rows, lines))
             self._wake.wait(self.refresh_s)
             self._wake.clear()
 
@@ -143,6 +154,10 @@ class RunsScreen(Screen):
     @on(RunsListed)
     def _listed(self, message: RunsListed) -> None:
         self.rows = message.rows
+        self.place_lines = message.places
+        places = self.query_one("#runs-places", Static)
+        places.display = bool(message.places)
+        places.update("\n".join(message.places))
         self.scans_seen += 1
         self.marked &= {row.path for row in self.rows}
         self._fill()
@@ -167,7 +182,7 @@ class RunsScreen(Screen):
         speed = count(row.samples_per_s) if row.samples_per_s is not None else "–"
         return [
             Text("●", style="bold") if row.path in self.marked else " ",
-            undated_name(row.name),  # the date is the age's column
+            f"{row.host}:{undated_name(row.name)}" if row.host else undated_name(row.name),  # the date: age's
             Text(row.state + (" (no checkpoint)" if row.state is RunState.LOST and not row.has_checkpoint else ""),
                  style=STATE_STYLE.get(row.state, "")),
             _age(row, now), row.dataset, row.arch, row.loss,
@@ -291,6 +306,9 @@ class RunsScreen(Screen):
         if row.is_live:
             self.notify(f"{row.name} is {row.state}: it is still training", severity="warning")
             return
+        if row.host:
+            self.notify(f"{row.name} is on {row.host}: resume it there (gantui resume {row.name})", severity="warning")
+            return
         if not row.has_config:
             self.notify(f"{row.name} never got as far as its configuration: delete it (d) and start again",
                         severity="warning")
@@ -314,6 +332,9 @@ class RunsScreen(Screen):
             return
         if row.is_live:
             self.notify(f"{row.name} is {row.state}: stop it before deleting it", severity="error")
+            return
+        if row.host:
+            self.notify(f"{row.name} is on {row.host}: delete it there", severity="warning")
             return
         question = f"Delete {row.name} ({row.state}, step {count(row.step)})? Its whole folder is removed: {row.path}"
         self.app.push_screen(ChoiceScreen(question, [("y", "Delete", "delete"), ("n", "Keep", "keep")]),

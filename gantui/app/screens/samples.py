@@ -14,6 +14,7 @@ from textual.widgets import Footer
 from gantui.app.format import count
 from gantui.app.screens.sample_stepping import SampleSteppingScreen
 from gantui.app.widgets.sample_view import SampleView
+from gantui.engine.places import place_of
 from gantui.engine.run.layout import RunLayout
 
 
@@ -57,7 +58,7 @@ class SamplesScreen(SampleSteppingScreen):
         steps = self.all_sample_steps()
         shown = self.sample_step if self.sample_step is not None else (steps[-1] if steps else None)
         view = self.query_one(SampleView)
-        view.show_file(self.run_layout.sample_file(self.sample_step))
+        view.show_file(place_of(self.run_layout.path).picture(self.run_layout.path, self.sample_step))
         where = f" ({steps.index(shown) + 1} of {len(steps)})" if shown in steps else ""
         view.border_title = f"{self.run_layout.path.name} · step {count(shown)}{where}" if shown is not None \
             else self.run_layout.path.name
