@@ -44,8 +44,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ARCH_DATASETS = {"pattern-mlp": "pattern1010", "curve-mlp": "quadratic", "mlp": "mnist", "dcgan28": "mnist",
-                 "conv": "shapes", "dcgan64": "shapes", "cgan": "mnist", "cdcgan": "mnist"}
 CPU_BATCH = {"dcgan64": 2, "cdcgan": 2}  # the CPU rehearsal's batches (4 elsewhere)
 CPU_SKIPS = {"conv": "--cpu: its 128×128 networks take ~10 s a step on two CPU cores"}
 
@@ -68,8 +66,11 @@ class Check:
         return self.budget - (time.perf_counter() - self.started)
 
     def train_flags(self, arch: str, steps: int) -> list[str]:
-        """`gantui train` flags of one short run of `arch` on this check's device."""
-        flags = ["--dataset", ARCH_DATASETS[arch], "--arch", arch, "--device", self.device, "--steps", str(steps),
+        """`gantui train` flags of one short run of `arch` (on its default dataset) on this check's device."""
+        from gantui.engine.models import get_arch
+
+        flags = ["--dataset", get_arch(arch).default_dataset, "--arch", arch, "--device", self.device,
+                 "--steps", str(steps),
                  "--eval-every", "0", "--seed", "0", "--plain", "--sample-every", str(max(steps, 1)),
                  "--checkpoint-every", str(max(steps, 1))]
         if self.cpu:
