@@ -182,8 +182,8 @@ class RunEnded:
     failed_rank: int | None = None  # a run of several processes that failed: the rank that failed first
 
 
-Event = (RunStarted | MetricsLogged | RanksLogged | EvalLogged | AlarmStatus | SampleGrid | SampleValues | CheckpointSaved | Notice
-         | StateChanged | RunEnded)
+Event = (RunStarted | MetricsLogged | RanksLogged | EvalLogged | AlarmStatus | SampleGrid | SampleValues
+         | CheckpointSaved | Notice | StateChanged | RunEnded)
 
 
 class Sink(Protocol):

@@ -61,7 +61,8 @@ class GanStep:
         self.notices: list[str] = []  # warnings for the run's events; the trainer takes them
         self.forward_g, self.forward_d = generator, discriminator  # what train_step calls
         if world.is_distributed:
-            self.forward_g, self.forward_d = distributed.wrap(generator, device), distributed.wrap(discriminator, device)
+            self.forward_g = distributed.wrap(generator, device)
+            self.forward_d = distributed.wrap(discriminator, device)
         self.frozen_d = discriminator  # the G phase's D: never the DDP one (no sync of frozen weights)
         # D sees real and fake in one batch when no layer mixes samples (BatchNorm's statistics would)
         self.joint_d = not any(isinstance(m, nn.modules.batchnorm._NormBase) for m in discriminator.modules())

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import torch
 
 from gantui.engine.data.base import DataInfo
-from gantui.engine.distributed import SINGLE, World
 from gantui.engine.data.tensor_source import steps_for
+from gantui.engine.distributed import SINGLE, World
 
 SAMPLES_PER_EPOCH = 1000  # toys are endless; an "epoch" is this many samples
 PREVIEW_SEED = 0
