@@ -220,12 +220,10 @@ class SyncBatchNorm(nn.SyncBatchNorm):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if input.device.type != "cpu" or not self.training or not dist.is_initialized():
             return super().forward(input)
-        from torch.distributed.nn.functional import all_reduce
-
         channels = input.shape[1]
         dims = [0, *range(2, input.dim())]
         count = torch.tensor([input.numel() / channels], dtype=input.dtype)
-        stats = all_reduce(torch.cat([input.sum(dims), (input * input).sum(dims), count]))
+        stats = _SumOverRanks.apply(torch.cat([input.sum(dims), (input * input).sum(dims), count]))
         total = stats[-1]
         mean = stats[:channels] / total
         var = (stats[channels:2 * channels] / total - mean * mean).clamp_min(0)
@@ -241,6 +239,22 @@ class SyncBatchNorm(nn.SyncBatchNorm):
         if self.affine:
             output = output * self.weight.view(shape) + self.bias.view(shape)
         return output
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """The sum of a tensor over the ranks, and of its gradient on the way back."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.clone()
+        dist.all_reduce(total)
+        return total
 
 
 def with_sync_batchnorm(module: nn.Module) -> nn.Module:

@@ -45,9 +45,6 @@ class GanStep:
     def __init__(self, config: TrainConfig, generator: nn.Module, discriminator: nn.Module, device: torch.device,
                  num_classes: int | None, world: World = SINGLE) -> None:
         self.config, self.device, self.world = config, device, world
-        if world.is_distributed:  # the same parameters, before the optimisers take them
-            generator = distributed.with_sync_batchnorm(generator)
-            discriminator = distributed.with_sync_batchnorm(discriminator)
         self.generator, self.discriminator = generator, discriminator
         self.num_classes = num_classes  # None for an unconditional pair: no labels go in
         tune_for_device((generator, discriminator), device)
@@ -63,6 +60,9 @@ class GanStep:
         if world.is_distributed:
             self.forward_g = distributed.wrap(generator, device)
             self.forward_d = distributed.wrap(discriminator, device)
+            # after wrapping (DDP refuses SyncBatchNorm on the CPU), in place, keeping the same parameters
+            distributed.with_sync_batchnorm(generator)
+            distributed.with_sync_batchnorm(discriminator)
         self.frozen_d = discriminator  # the G phase's D: never the DDP one (no sync of frozen weights)
         # D sees real and fake in one batch when no layer mixes samples (BatchNorm's statistics would)
         self.joint_d = not any(isinstance(m, nn.modules.batchnorm._NormBase) for m in discriminator.modules())
