@@ -18,6 +18,7 @@ from bench.common import (
     run_json,
     spread,
 )
+from bench.ddp import figure_9
 
 
 def devices() -> list[str]:
@@ -438,7 +439,8 @@ def figure_8(repeats: int, quick: bool) -> Figure:
     return figure
 
 
-FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7, 8: figure_8}
+FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7, 8: figure_8,
+           9: figure_9}
 
 
 def run_figure(number: int, repeats: int, quick: bool) -> Figure:

@@ -1,0 +1,94 @@
+"""Figure 9: runs of several processes (DistributedDataParallel, gloo on the CPU): 1 against 2 processes.
+
+    python -m bench --only 9
+
+Samples/s of `gantui train` and `gantui train --nproc 2` with the same global batch (mlp on mnist, dcgan28),
+the scaling efficiency (rate with 2 / twice the rate with 1), and what the interval's one collective costs:
+`python -m torch.distributed.run ... -m bench.ddp` times RankExchange.combine (the all_gather of the
+interval's figures, ranks.csv rows and control requests) in two processes, printing one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, Figure, child_env, gantui_rate, gantui_train, median, spread
+
+EXCHANGES = 200  # timed calls of the interval's collective
+
+
+def exchange_cost(count: int = EXCHANGES) -> dict:
+    """Median and 90th percentile milliseconds of one interval exchange between 2 gloo processes."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "-m", "bench.ddp", str(count)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=child_env(), timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.ddp failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def figure_9(repeats: int, quick: bool) -> Figure:
+    figure = Figure(9, "Several processes on the CPU: 1 vs 2 (DDP, gloo)", goal="stated (2 cores)")
+    runs = {"mlp": (300 if quick else 1000, 50, []), "dcgan28": (30 if quick else 100, 10, [])}
+    rates: dict[tuple[str, int], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="gantui-bench-9-") as folder:
+        for index in range(repeats):
+            for arch, (steps, warmup, extra) in runs.items():
+                for processes in (1, 2):  # alternating, so drift on a shared machine hits both
+                    name = f"{arch}-{processes}-{index}"
+                    launch = [*extra, "--log-every", "10"] + (["--nproc", "2"] if processes > 1 else [])
+                    run = gantui_train(Path(folder), name, "mnist", arch, steps, "cpu", launch)
+                    rates.setdefault((arch, processes), []).append(gantui_rate(run, warmup_steps=warmup))
+    exchange = exchange_cost(50 if quick else EXCHANGES)
+    figure.header = ["arch (global batch 64)", "1 process: samples/s", "2 processes: samples/s",
+                     "scaling efficiency"]
+    efficiencies = []
+    for arch in runs:
+        one, two = median(rates[(arch, 1)]), median(rates[(arch, 2)])
+        efficiencies.append(two / (2 * one))
+        figure.rows.append([arch, spread(rates[(arch, 1)]), spread(rates[(arch, 2)]), f"{two / (2 * one):.2f}"])
+    figure.rows.append(["the interval's one collective (all_gather, 2 ranks)",
+                        f"{exchange['median_ms']:.2f} ms median", f"{exchange['p90_ms']:.2f} ms p90",
+                        "once per --log-every steps"])
+    named = ", ".join(f"{arch} {value:.2f}" for arch, value in zip(runs, efficiencies, strict=True))
+    figure.headline = (f"efficiency {named}; exchange {exchange['median_ms']:.2f} ms per log interval")
+    figure.method = (
+        "`gantui train -d mnist --device cpu` against the same with `--nproc 2` (torchrun, gloo, one thread per "
+        "process as torchrun sets OMP_NUM_THREADS=1; one process alone uses both cores' threads), global batch "
+        "64 (32 per rank), --log-every 10; samples/s from metrics.csv after the warm-up steps. Efficiency is "
+        "the 2-process rate over twice the 1-process rate: on 2 cores, 1 process already uses both, so the "
+        "figure shows DDP's overhead (gradient all-reduce every step, SyncBatchNorm's sums for dcgan28) rather "
+        "than a speed-up; on N GPUs each process has its own device. The exchange is timed by bench/ddp.py.")
+    return figure
+
+
+def _time_exchanges(count: int) -> None:
+    """Under torchrun: time RankExchange.combine `count` times; rank 0 prints the JSON line."""
+    import torch
+
+    from gantui.engine.control import RunControl
+    from gantui.engine.distributed import joined
+    from gantui.engine.interval import FIGURES, IntervalFigures
+    from gantui.engine.ranks import RankExchange, SharedControl
+
+    with joined("cpu") as world:
+        exchange = RankExchange(world, torch.device("cpu"), SharedControl(RunControl(None), world))
+        figures = IntervalFigures(tuple(float(i) for i in range(len(FIGURES))), 10, 640, 0.5)
+        seconds = []
+        for _ in range(count + 10):
+            start = time.perf_counter()
+            exchange.combine(figures)
+            seconds.append(time.perf_counter() - start)
+        seconds = sorted(seconds[10:])
+        if world.is_main:
+            print(json.dumps({"median_ms": 1000 * seconds[len(seconds) // 2],
+                              "p90_ms": 1000 * seconds[int(len(seconds) * 0.9)], "count": count}))
+
+
+if __name__ == "__main__":
+    _time_exchanges(int(sys.argv[1]) if len(sys.argv) > 1 else EXCHANGES)
