@@ -75,8 +75,11 @@ def torchrun(nproc: int, argv: Sequence[str]) -> int:
     def forward(signum, frame) -> None:  # torchrun stops the workers, each with a final checkpoint
         process.send_signal(signum)
 
+    def leave(signum, frame) -> None:  # a terminal's Ctrl-C reaches torchrun and the workers by itself
+        pass
+
     previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
-                signal.SIGINT: signal.signal(signal.SIGINT, forward)}
+                signal.SIGINT: signal.signal(signal.SIGINT, leave)}
     try:
         return process.wait()
     finally:
