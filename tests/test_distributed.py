@@ -17,12 +17,11 @@ from waiting import block_until
 from gantui.cli import main
 from gantui.engine.config import resolve_config
 from gantui.engine.control import request
+from gantui.engine.data.base import DataInfo
 from gantui.engine.distributed import FAULT_RANK_ENV, FAULT_STEP_ENV, World
 from gantui.engine.prepare import prepare_resume, prepare_run
 from gantui.engine.run.reader import read_run
 from gantui.engine.trainer import train
-
-pytestmark = pytest.mark.slow
 
 GANTUI = [sys.executable, "-m", "gantui"]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
@@ -45,6 +44,42 @@ def metric_rows(run: Path) -> list[dict[str, str]]:
     return [dict(zip(lines[0].split(","), line.split(","), strict=True)) for line in lines[1:]]
 
 
+@pytest.mark.parametrize(("args", "words"), [
+    (["--nproc", "0"], ["--nproc must be at least 1"]),
+    (["--nproc", "two"], ["--nproc takes a whole number"]),
+    (["--nproc", "2", "--batch-size", "33"], ["--batch-size 33", "2 processes", "multiple of 2"]),
+])
+def test_bad_nproc_is_one_line_and_starts_nothing(tmp_path, capsys, args, words):
+    with pytest.raises(SystemExit) as exit_status:
+        main(["train", *MLP, "--steps", "5", "--runs-dir", str(tmp_path), *args])
+    assert exit_status.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and all(word in error for word in words), error
+    assert not any(tmp_path.iterdir())
+
+
+def test_each_rank_takes_its_slice_of_every_global_batch():
+    from gantui.engine.data.stream_source import StreamSource
+    from gantui.engine.data.tensor_source import TensorSource
+
+    info = DataInfo("numbers", "vector", (1,), size=40)
+    source = TensorSource(torch.arange(40.0).reshape(40, 1), None, info)
+    whole = [batch for batch, _ in source.epoch(8, torch.device("cpu"), torch.Generator().manual_seed(3))]
+    halves = [[batch for batch, _ in source.epoch(8, torch.device("cpu"), torch.Generator().manual_seed(3),
+                                                    World(rank=rank, world_size=2))] for rank in (0, 1)]
+    assert len(halves[0]) == len(halves[1]) == len(whole) == 5
+    for batch, first, second in zip(whole, *halves, strict=True):
+        assert torch.equal(torch.cat([first, second]), batch)  # two ranks train on what one process would
+
+    stream = StreamSource(list(range(40)), 40, info, num_workers=0)
+    shares = [stream._rank_batches(8, torch.Generator().manual_seed(3), World(rank=rank, world_size=2))
+              for rank in (0, 1)]
+    assert [len(share) for share in shares] == [5, 5] and all(len(b) == 4 for share in shares for b in share)
+    seen = [index for share in shares for batch in share for index in batch]
+    assert sorted(seen) == list(range(40))  # DistributedSampler: disjoint shares of one epoch
+
+
+@pytest.mark.slow
 def test_two_processes_train_like_one_and_write_one_normal_run(tmp_path, capsys):
     single = prepare_run(resolve_config("mnist", "mlp", steps=10, batch_size=32, log_every=5, eval_every=0,
                                         device="cpu", runs_dir=str(tmp_path / "one")))
@@ -82,6 +117,7 @@ def test_two_processes_train_like_one_and_write_one_normal_run(tmp_path, capsys)
         torch.testing.assert_close(weights_two[name], value, rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_resume_from_two_processes_to_one_and_back_continues_the_steps(tmp_path):
     started = launch(*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "10", "--runs-dir", tmp_path, cwd=tmp_path)
     assert started.returncode == 0, started.stderr[-3000:]
@@ -106,6 +142,7 @@ def test_resume_from_two_processes_to_one_and_back_continues_the_steps(tmp_path)
     assert ranks == [[str(step), str(rank)] for step in (5, 10, 25, 30) for rank in (0, 1)]
 
 
+@pytest.mark.slow
 def test_a_rank_that_fails_ends_both_and_status_names_it(tmp_path):
     began = time.monotonic()
     result = launch(*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir", tmp_path,
@@ -119,6 +156,7 @@ def test_a_rank_that_fails_ends_both_and_status_names_it(tmp_path):
     assert status["ended"] - status["started"] < 30  # both ranks gone within seconds, not a hung job
 
 
+@pytest.mark.slow
 def test_a_stop_from_control_json_stops_both_with_a_final_checkpoint(tmp_path):
     process = subprocess.Popen([*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir",
                                 str(tmp_path)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -173,6 +211,7 @@ def _batchnorm_rank(rank: int, init_file: str, out: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_dcgan28_in_two_processes_synchronises_batchnorm_and_trains(tmp_path):
     import torch.multiprocessing as mp
 

@@ -74,7 +74,7 @@ def train(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     if launch.wants_launch(args.nproc):
-        launch.check_nproc(args.nproc, config.device)
+        launch.check_nproc(args.nproc, config.device, config.batch_size)
         return launch.torchrun(args.nproc, args.argv)
     with joined(config.device) as world:  # a world of one without torchrun
         prepared = prepare_run(config, Path(args.run_path) if args.run_path else None, world)
@@ -89,9 +89,10 @@ def resume(args: argparse.Namespace) -> int:
     from gantui.engine.run.layout import RunLayout
 
     path = find_run(args.run, args.runs_dir)
-    device = args.device or read_config(RunLayout(path).config).device
+    config = read_config(RunLayout(path).config)
+    device = args.device or config.device
     if launch.wants_launch(args.nproc):
-        launch.check_nproc(args.nproc, device)
+        launch.check_nproc(args.nproc, device, config.batch_size)
         return launch.torchrun(args.nproc, args.argv)
     with joined(device) as world:
         prepared = prepare_resume(path, steps=args.steps, epochs=args.epochs, device=args.device, world=world)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 
 from gantui.engine.devices import resolve_device
+from gantui.engine.distributed import World
 from gantui.engine.errors import UserError
 
 NPROC_HELP = ("train with N processes on this node through torchrun (DistributedDataParallel: one GPU each "
@@ -43,8 +44,10 @@ def wants_launch(nproc: int | None) -> bool:
     return True
 
 
-def check_nproc(nproc: int, device_name: str) -> None:
-    """UserError when this node cannot give each of `nproc` processes a device of its own."""
+def check_nproc(nproc: int, device_name: str, batch_size: int) -> None:
+    """UserError, before anything starts, when this node cannot give each of `nproc` processes a device of its
+    own or the global batch does not divide among them."""
+    World(world_size=nproc, local_world_size=nproc).check_batch(batch_size)
     device = resolve_device(device_name)
     if device.type == "cuda" and nproc > torch.cuda.device_count():
         raise UserError(f"--nproc {nproc} needs {nproc} GPUs, but this machine has {torch.cuda.device_count()}; "
