@@ -214,7 +214,8 @@ class Trainer:
                 improved = self.quality.evaluate(self.gan.generator, self.step, self.meter.now())
                 if improved and self.meter.finite() and self.gan.weights_finite():  # never keep diverged weights
                     self.save_checkpoint(best=True)
-            distributed.barrier(self.world)  # the other ranks wait for rank 0's evaluation
+            # the other ranks wait for rank 0's evaluation, and learn whether it turned evaluation off
+            self.quality.applies = distributed.broadcast(self.quality.applies, self.world)
 
     def _emit_notices(self) -> None:
         for message in self.gan.take_notices():
