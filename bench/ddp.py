@@ -34,7 +34,7 @@ def exchange_cost(count: int = EXCHANGES) -> dict:
 
 def figure_9(repeats: int, quick: bool) -> Figure:
     figure = Figure(9, "Several processes on the CPU: 1 vs 2 (DDP, gloo)", goal="stated (2 cores)")
-    runs = {"mlp": (300 if quick else 1000, 50, []), "dcgan28": (30 if quick else 100, 10, [])}
+    runs = {"mlp": (300 if quick else 1000, 50, []), "dcgan28": (20 if quick else 40, 10, [])}
     rates: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="gantui-bench-9-") as folder:
         for index in range(repeats):
