@@ -10,11 +10,14 @@ interval's figures, ranks.csv rows and control requests) in two processes, print
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.common import ROOT, Figure, child_env, gantui_rate, gantui_train, median, spread
@@ -32,39 +35,60 @@ def exchange_cost(count: int = EXCHANGES) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+# (label, processes, threads per process: None = torch's default, every core)
+LAUNCHES = (("1 process", 1, None), ("1 process, 1 thread", 1, 1), ("2 processes", 2, 1))
+
+
 def figure_9(repeats: int, quick: bool) -> Figure:
     figure = Figure(9, "Several processes on the CPU: 1 vs 2 (DDP, gloo)", goal="stated (2 cores)")
-    runs = {"mlp": (300 if quick else 1000, 50, []), "dcgan28": (20 if quick else 40, 10, [])}
-    rates: dict[tuple[str, int], list[float]] = {}
+    runs = {"mlp": (300 if quick else 1000, 50), "dcgan28": (20 if quick else 40, 10)}
+    rates: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="gantui-bench-9-") as folder:
         for index in range(repeats):
-            for arch, (steps, warmup, extra) in runs.items():
-                for processes in (1, 2):  # alternating, so drift on a shared machine hits both
-                    name = f"{arch}-{processes}-{index}"
-                    launch = [*extra, "--log-every", "10"] + (["--nproc", "2"] if processes > 1 else [])
-                    run = gantui_train(Path(folder), name, "mnist", arch, steps, "cpu", launch)
-                    rates.setdefault((arch, processes), []).append(gantui_rate(run, warmup_steps=warmup))
+            for arch, (steps, warmup) in runs.items():
+                for label, processes, threads in LAUNCHES:  # alternating, so drift on a shared machine hits all
+                    name = f"{arch}-{processes}-{threads}-{index}"
+                    launch = ["--log-every", "10"] + (["--nproc", str(processes)] if processes > 1 else [])
+                    with _threads(threads):
+                        run = gantui_train(Path(folder), name, "mnist", arch, steps, "cpu", launch)
+                    rates.setdefault((arch, label), []).append(gantui_rate(run, warmup_steps=warmup))
     exchange = exchange_cost(50 if quick else EXCHANGES)
-    figure.header = ["arch (global batch 64)", "1 process: samples/s", "2 processes: samples/s",
-                     "scaling efficiency"]
+    figure.header = ["arch (global batch 64)", *(f"{label}: samples/s" for label, _, _ in LAUNCHES),
+                     "scaling efficiency (2 processes / 2 × 1 thread)"]
     efficiencies = []
     for arch in runs:
-        one, two = median(rates[(arch, 1)]), median(rates[(arch, 2)])
-        efficiencies.append(two / (2 * one))
-        figure.rows.append([arch, spread(rates[(arch, 1)]), spread(rates[(arch, 2)]), f"{two / (2 * one):.2f}"])
-    figure.rows.append(["the interval's one collective (all_gather, 2 ranks)",
-                        f"{exchange['median_ms']:.2f} ms median", f"{exchange['p90_ms']:.2f} ms p90",
-                        "once per --log-every steps"])
+        efficiency = median(rates[(arch, "2 processes")]) / (2 * median(rates[(arch, "1 process, 1 thread")]))
+        efficiencies.append(efficiency)
+        figure.rows.append([arch, *(spread(rates[(arch, label)]) for label, _, _ in LAUNCHES), f"{efficiency:.2f}"])
+    figure.rows.append(["the interval's one collective (all_gather, 2 ranks)", f"{exchange['median_ms']:.2f} ms median",
+                        f"{exchange['p90_ms']:.2f} ms p90", "once per --log-every steps", ""])
     named = ", ".join(f"{arch} {value:.2f}" for arch, value in zip(runs, efficiencies, strict=True))
-    figure.headline = (f"efficiency {named}; exchange {exchange['median_ms']:.2f} ms per log interval")
+    figure.headline = f"scaling efficiency {named}; exchange {exchange['median_ms']:.2f} ms per log interval"
     figure.method = (
-        "`gantui train -d mnist --device cpu` against the same with `--nproc 2` (torchrun, gloo, one thread per "
-        "process as torchrun sets OMP_NUM_THREADS=1; one process alone uses both cores' threads), global batch "
-        "64 (32 per rank), --log-every 10; samples/s from metrics.csv after the warm-up steps. Efficiency is "
-        "the 2-process rate over twice the 1-process rate: on 2 cores, 1 process already uses both, so the "
-        "figure shows DDP's overhead (gradient all-reduce every step, SyncBatchNorm's sums for dcgan28) rather "
-        "than a speed-up; on N GPUs each process has its own device. The exchange is timed by bench/ddp.py.")
+        "`gantui train -d mnist --device cpu --log-every 10` as one process with torch's threads, as one process "
+        "with OMP_NUM_THREADS=1, and with `--nproc 2` (torchrun, gloo, one thread per process, as torchrun "
+        "sets it), global batch 64 (32 per rank); samples/s from metrics.csv after the warm-up steps. "
+        "Efficiency is the 2-process rate over twice the one-thread rate: each process has a core, as each "
+        "has a GPU on a GPU node; the rest is DDP's cost (the gradient all-reduce every step, SyncBatchNorm's "
+        "sums for dcgan28). The exchange (metrics, ranks.csv rows, control) is timed alone by bench/ddp.py.")
+    figure.notes.append(
+        "On a shared 2-core machine one process with two threads suffers most from other processes' load "
+        "(its threads wait for each other); compare the load averages below before reading much into it.")
     return figure
+
+
+@contextlib.contextmanager
+def _threads(count: int | None) -> Iterator[None]:
+    """OMP_NUM_THREADS=count for the child processes started meanwhile (None: leave it unset)."""
+    before = os.environ.pop("OMP_NUM_THREADS", None)
+    if count is not None:
+        os.environ["OMP_NUM_THREADS"] = str(count)
+    try:
+        yield
+    finally:
+        os.environ.pop("OMP_NUM_THREADS", None)
+        if before is not None:
+            os.environ["OMP_NUM_THREADS"] = before
 
 
 def _time_exchanges(count: int) -> None:
