@@ -227,3 +227,23 @@ def test_dcgan28_in_two_processes_synchronises_batchnorm_and_trains(tmp_path):
 
 def _batchnorm_worker(rank: int, init_file: str, folder: str) -> None:
     _batchnorm_rank(rank, init_file, str(Path(folder) / f"rank{rank}.json"))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
+def test_a_synchronised_generator_exports_as_plain_torchscript(tmp_path):
+    from torch import nn
+
+    from gantui.engine.distributed import with_sync_batchnorm
+    from gantui.engine.export import export_generator
+    from gantui.engine.models import build_models
+
+    torch.manual_seed(0)
+    generator, _ = build_models("dcgan28", DataInfo("mnist", "image", (1, 28, 28)), 100)
+    plain = sum(isinstance(m, nn.BatchNorm2d) for m in generator.modules())
+    synced = with_sync_batchnorm(generator).eval()
+    assert sum(isinstance(m, nn.SyncBatchNorm) for m in synced.modules()) == plain > 0
+    latent = torch.randn(4, 100)
+    loaded = torch.jit.load(str(export_generator(synced, tmp_path / "generator.pt")))
+    assert not any("SyncBatchNorm" in type(m).__name__ for m in loaded.modules())
+    torch.testing.assert_close(loaded(latent, None), synced(latent, None))
+    assert not torch.distributed.is_initialized()  # a run of one process never sets up a process group
