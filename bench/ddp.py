@@ -72,6 +72,11 @@ def figure_9(repeats: int, quick: bool) -> Figure:
         "has a GPU on a GPU node; the rest is DDP's cost (the gradient all-reduce every step, SyncBatchNorm's "
         "sums for dcgan28). The exchange (metrics, ranks.csv rows, control) is timed alone by bench/ddp.py.")
     figure.notes.append(
+        "A step of mlp is a few milliseconds for 32 samples, so the gradient all-reduce of its 336k parameters "
+        "(1.3 MB through gloo's loopback TCP) every step weighs heavily; dcgan28's longer step hides more of it. "
+        "With other processes loading this 2-core machine the two ranks do not each get a core, and every "
+        "all-reduce waits for the slower: these are lower bounds for a quiet machine.")
+    figure.notes.append(
         "On a shared 2-core machine one process with two threads suffers most from other processes' load "
         "(its threads wait for each other); compare the load averages below before reading much into it.")
     return figure
