@@ -159,8 +159,8 @@ def test_a_rank_that_fails_ends_both_and_status_names_it(tmp_path):
 @pytest.mark.slow
 def test_a_stop_from_control_json_stops_both_with_a_final_checkpoint(tmp_path):
     process = subprocess.Popen([*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir",
-                                str(tmp_path)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                                str(tmp_path), "--eval-every", "10"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
 
     def two_rows() -> Path | None:
         assert process.poll() is None, process.communicate()
@@ -179,6 +179,8 @@ def test_a_stop_from_control_json_stops_both_with_a_final_checkpoint(tmp_path):
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == status["step"]
     ranks = (run / "ranks.csv").read_text().splitlines()[1:]
     assert {line.split(",")[1] for line in ranks} == {"0", "1"} and ranks[-1].split(",")[0] == str(status["step"])
+    # rank 0 evaluated at step 10 while rank 1 waited (nothing inside an evaluation may be a collective)
+    assert (run / "eval.csv").read_text().splitlines()[1].startswith("10,")
 
 
 # ---- SyncBatchNorm, in two processes started here --------------------------------------------------------

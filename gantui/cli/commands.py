@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gantui.cli import runs_dirs
@@ -58,7 +59,7 @@ def _run_training(prepared, plain: bool) -> int:
     try:
         state = train(prepared, [progress_sink(plain or None)] if world.is_main else [], control)
     except TrainingFailed as error:
-        console.print(f"[red]failed[/]: {error}")
+        console.print(f"[red]failed[/]: {escape(str(error))}")  # gloo's messages hold [brackets]
         return 1
     finally:
         for sig, handler in previous.items():
