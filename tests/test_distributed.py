@@ -5,6 +5,7 @@ Each launch of two processes costs a few seconds of start-up; the runs themselve
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -156,31 +157,60 @@ def test_a_rank_that_fails_ends_both_and_status_names_it(tmp_path):
     assert status["ended"] - status["started"] < 30  # both ranks gone within seconds, not a hung job
 
 
-@pytest.mark.slow
-def test_a_stop_from_control_json_stops_both_with_a_final_checkpoint(tmp_path):
-    process = subprocess.Popen([*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir",
-                                str(tmp_path), "--eval-every", "10"], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir",
+                             str(tmp_path), *extra], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
+
+def wait_for_rows(process: subprocess.Popen, tmp_path: Path) -> Path:
+    """The run's folder once its metrics.csv has two rows (the process killed if that never happens)."""
     def two_rows() -> Path | None:
         assert process.poll() is None, process.communicate()
         found = list(tmp_path.glob("*/metrics.csv"))
         return found[0].parent if found and found[0].read_text().count("\n") >= 3 else None
 
     try:
-        run = block_until(two_rows, timeout=120, what="two rows in the run's metrics.csv")
-        request(run, "stop")
-        process.communicate(timeout=60)
-    finally:
+        return block_until(two_rows, timeout=120, what="two rows in the run's metrics.csv")
+    except AssertionError:
         process.kill()
-    assert process.returncode == 0
+        raise
+
+
+def assert_stopped_with_final_checkpoint(run: Path) -> dict:
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "stopped" and status["world_size"] == 2
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == status["step"]
     ranks = (run / "ranks.csv").read_text().splitlines()[1:]
     assert {line.split(",")[1] for line in ranks} == {"0", "1"} and ranks[-1].split(",")[0] == str(status["step"])
+    return status
+
+
+@pytest.mark.slow
+def test_a_stop_from_control_json_stops_both_with_a_final_checkpoint(tmp_path):
+    process = start_long_run(tmp_path, "--eval-every", "10")
+    run = wait_for_rows(process, tmp_path)
+    try:
+        request(run, "stop")
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert_stopped_with_final_checkpoint(run)
     # rank 0 evaluated at step 10 while rank 1 waited (nothing inside an evaluation may be a collective)
     assert (run / "eval.csv").read_text().splitlines()[1].startswith("10,")
+
+
+@pytest.mark.slow
+def test_sigterm_on_torchrun_stops_both_with_a_final_checkpoint(tmp_path):
+    process = start_long_run(tmp_path)
+    run = wait_for_rows(process, tmp_path)
+    try:
+        process.send_signal(signal.SIGTERM)  # torchrun passes it on to every worker
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert_stopped_with_final_checkpoint(run)  # torchrun itself exits 1 after a signal: not asserted
 
 
 # ---- SyncBatchNorm, in two processes started here --------------------------------------------------------
