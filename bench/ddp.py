@@ -1,6 +1,6 @@
-"""Figure 9: runs of several processes (DistributedDataParallel, gloo on the CPU): 1 against 2 processes.
+"""Figure 10: runs of several processes (DistributedDataParallel, gloo on the CPU): 1 against 2 processes.
 
-    python -m bench --only 9
+    python -m bench --only 10
 
 Samples/s of `gantui train` and `gantui train --nproc 2` with the same global batch (mlp on mnist, dcgan28),
 the scaling efficiency (rate with 2 / twice the rate with 1), and what the interval's one collective costs:
@@ -39,11 +39,11 @@ def exchange_cost(count: int = EXCHANGES) -> dict:
 LAUNCHES = (("1 process", 1, None), ("1 process, 1 thread", 1, 1), ("2 processes", 2, 1))
 
 
-def figure_9(repeats: int, quick: bool) -> Figure:
-    figure = Figure(9, "Several processes on the CPU: 1 vs 2 (DDP, gloo)", goal="stated (2 cores)")
+def figure_10(repeats: int, quick: bool) -> Figure:
+    figure = Figure(10, "Several processes on the CPU: 1 vs 2 (DDP, gloo)", goal="stated (2 cores)")
     runs = {"mlp": (300 if quick else 1000, 50), "dcgan28": (20 if quick else 40, 10)}
     rates: dict[tuple[str, str], list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="gantui-bench-9-") as folder:
+    with tempfile.TemporaryDirectory(prefix="gantui-bench-10-") as folder:
         for index in range(repeats):
             for arch, (steps, warmup) in runs.items():
                 for label, processes, threads in LAUNCHES:  # alternating, so drift on a shared machine hits all
@@ -102,8 +102,8 @@ def _time_exchanges(count: int) -> None:
 
     from gantui.engine.control import RunControl
     from gantui.engine.distributed import joined
+    from gantui.engine.exchange import RankExchange, SharedControl
     from gantui.engine.interval import FIGURES, IntervalFigures
-    from gantui.engine.ranks import RankExchange, SharedControl
 
     with joined("cpu") as world:
         exchange = RankExchange(world, torch.device("cpu"), SharedControl(RunControl(None), world))

@@ -18,7 +18,7 @@ from bench.common import (
     run_json,
     spread,
 )
-from bench.ddp import figure_9
+from bench.ddp import figure_10
 
 
 def devices() -> list[str]:
@@ -440,7 +440,7 @@ def figure_8(repeats: int, quick: bool) -> Figure:
 
 
 FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7, 8: figure_8,
-           9: figure_9}
+           10: figure_10}
 
 
 def run_figure(number: int, repeats: int, quick: bool) -> Figure:

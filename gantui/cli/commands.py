@@ -38,7 +38,7 @@ def _run_training(prepared, plain: bool) -> int:
     user's Ctrl-C on once more, and kills what has not stopped 30 s later."""
     from gantui.cli.progress import progress_sink
     from gantui.engine.control import RunControl
-    from gantui.engine.ranks import SharedControl
+    from gantui.engine.exchange import SharedControl
     from gantui.engine.trainer import TrainingFailed, train
 
     world = prepared.world

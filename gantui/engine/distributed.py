@@ -6,7 +6,7 @@ process group (nccl on CUDA, each rank on cuda:LOCAL_RANK; gloo on the CPU) and 
 started without torchrun, or by torchrun alone, is a world of one: no process group, no collective, the
 same code path as ever.
 
-What the ranks exchange, once per log interval (ranks.py), is one all_gather of a small dict per rank: its
+What the ranks exchange, once per log interval (exchange.py), is one all_gather of a small dict per rank: its
 interval's sums, its own figures (ranks.csv) and its control requests. A rank that fails leaves its message
 in torchrun's c10d store (`report_failure`) so that rank 0 can say which rank failed and why. The models'
 side is here too: DistributedDataParallel, and a SyncBatchNorm that also runs on the CPU (gloo).

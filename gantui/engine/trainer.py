@@ -6,7 +6,7 @@ interval.py; whatever ends the loop, `Trainer._finish` reports it.
 
 In a run of several processes every rank runs this schedule step for step; rank 0 alone writes the run
 folder (the others' events go nowhere), evaluates, draws samples and exports while the others wait, and
-what ends the loop is agreed at the interval boundaries (ranks.py), so every rank ends at the same step.
+what ends the loop is agreed at the interval boundaries (exchange.py), so every rank ends at the same step.
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ from gantui.engine.events import (
     Sink,
     StateChanged,
 )
+from gantui.engine.exchange import RankExchange, SharedControl
 from gantui.engine.export import export_generator
 from gantui.engine.interval import IntervalMeter, first_non_finite
 from gantui.engine.models import count_parameters
 from gantui.engine.prepare import PreparedRun
 from gantui.engine.quality.tracker import QualityTracker
-from gantui.engine.ranks import RankExchange, SharedControl
 from gantui.engine.run.state import RunState
 from gantui.engine.run.writer import Heartbeat, RunDir, RunDirSink
 from gantui.engine.samples import from_unit_range, grid_layout, image_grid
