@@ -18,6 +18,7 @@ from bench.common import (
     run_json,
     spread,
 )
+from bench.ddp import figure_10
 
 
 def devices() -> list[str]:
@@ -479,7 +480,7 @@ def figure_9(repeats: int, quick: bool) -> Figure:
 
 
 FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7, 8: figure_8,
-           9: figure_9}
+           9: figure_9, 10: figure_10}
 
 
 def run_figure(number: int, repeats: int, quick: bool) -> Figure:

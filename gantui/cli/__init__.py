@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gantui import __version__
 from gantui.app.graphics import CHOICES as GRAPHICS
+from gantui.cli.launch import NPROC_HELP, nproc_count
 from gantui.cli.options import RESUME_OPTIONS, add_train_options
 from gantui.engine.errors import UserError
 
@@ -24,6 +25,8 @@ EPILOG = """examples:
   gantui train --dataset mnist --arch dcgan28 --epochs 5
   gantui train --dataset pattern1010 --arch pattern-mlp --steps 2000
   gantui train --dataset hdf5 --data celeba.h5 --arch conv --steps 500
+  gantui train --nproc 2 --dataset mnist --arch dcgan28 --steps 200   # DDP, 2 processes
+  torchrun --nproc-per-node 4 -m gantui train --dataset mnist --arch dcgan64 --device cuda
   gantui runs
   gantui runs gpu1:runs ./runs # HOST:PATH: runs on another machine, over ssh (gantui installed there)
   gantui watch                 # the newest live run
@@ -75,6 +78,7 @@ def build_parser() -> Parser:
     train = commands.add_parser("train", help="train a GAN, writing a run folder")
     add_train_options(train)
     train.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+    train.add_argument("--nproc", type=nproc_count, metavar="N", help=NPROC_HELP)
     train.add_argument("--run-path", help=argparse.SUPPRESS)  # the app names the folder it will watch
 
     check = commands.add_parser("check", help="the tutorial's pre-flight checks on data and networks")
@@ -102,6 +106,7 @@ def build_parser() -> Parser:
     add_train_options(resume, only=RESUME_OPTIONS)
     _runs_dir(resume)
     resume.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+    resume.add_argument("--nproc", type=nproc_count, metavar="N", help=NPROC_HELP)
 
     sample = commands.add_parser("sample", help="generate a PNG grid from a run's generator")
     sample.add_argument("run")
@@ -170,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line parsed; `gantui --runs-dir DIR COMMAND` serves COMMAND unless it names its own folder."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what --nproc hands to torchrun
     before = args.app_runs_dir
     if before and getattr(args, "runs_dir", "absent") is None:
         if args.command in ("train", "check"):  # a training option: the one folder the run is written to

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gantui.cli import runs_dirs, runs_places
@@ -32,27 +33,34 @@ def config_from_args(args: argparse.Namespace):
 
 
 def _run_training(prepared, plain: bool) -> int:
-    """Train with a progress display; Ctrl-C / SIGTERM stop gracefully with a final checkpoint."""
+    """Train with a progress display; Ctrl-C / SIGTERM stop gracefully with a final checkpoint.
+
+    Under torchrun only rank 0 shows progress, and a second signal does not interrupt: torchrun passes the
+    user's Ctrl-C on once more, and kills what has not stopped 30 s later."""
     from gantui.cli.progress import progress_sink
     from gantui.engine.control import RunControl
+    from gantui.engine.exchange import SharedControl
     from gantui.engine.trainer import TrainingFailed, train
 
-    control = RunControl(prepared.path)
+    world = prepared.world
+    control = RunControl(prepared.path if world.is_main else None)
+    if world.is_distributed:
+        control = SharedControl(control, world)
 
     def stop(signum, frame) -> None:
-        if control.stop_requested:  # a second Ctrl-C: the user really wants out
+        if control.stop_requested and not world.is_distributed:  # a second Ctrl-C: the user really wants out
             raise KeyboardInterrupt
         control.stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     if hasattr(signal, "SIGHUP"):  # a dropped SSH session must not kill the run
         previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    console = Console(stderr=True)
+    console = Console(stderr=True, quiet=not world.is_main)
     console.print(f"run folder: [bold]{prepared.path}[/]")
     try:
-        state = train(prepared, [progress_sink(plain or None)], control)
+        state = train(prepared, [progress_sink(plain or None)] if world.is_main else [], control)
     except TrainingFailed as error:
-        console.print(f"[red]failed[/]: {error}")
+        console.print(f"[red]failed[/]: {escape(str(error))}")  # gloo's messages hold [brackets]
         return 1
     finally:
         for sig, handler in previous.items():
@@ -62,19 +70,35 @@ def _run_training(prepared, plain: bool) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
+    from gantui.cli import launch
+    from gantui.engine.distributed import joined
     from gantui.engine.prepare import prepare_run
 
     config = config_from_args(args)
-    prepared = prepare_run(config, Path(args.run_path) if args.run_path else None)
-    return _run_training(prepared, args.plain)
+    if launch.wants_launch(args.nproc):
+        launch.check_nproc(args.nproc, config.device, config.batch_size)
+        return launch.torchrun(args.nproc, args.argv)
+    with joined(config.device) as world:  # a world of one without torchrun
+        prepared = prepare_run(config, Path(args.run_path) if args.run_path else None, world)
+        return _run_training(prepared, args.plain)
 
 
 def resume(args: argparse.Namespace) -> int:
+    from gantui.cli import launch
+    from gantui.engine.config import read_config
+    from gantui.engine.distributed import joined
     from gantui.engine.prepare import prepare_resume
+    from gantui.engine.run.layout import RunLayout
 
     path = find_run(args.run, args.runs_dir)
-    return _run_training(prepare_resume(path, steps=args.steps, epochs=args.epochs, device=args.device),
-                         args.plain)
+    config = read_config(RunLayout(path).config)
+    device = args.device or config.device
+    if launch.wants_launch(args.nproc):
+        launch.check_nproc(args.nproc, device, config.batch_size)
+        return launch.torchrun(args.nproc, args.argv)
+    with joined(device) as world:
+        prepared = prepare_resume(path, steps=args.steps, epochs=args.epochs, device=args.device, world=world)
+        return _run_training(prepared, args.plain)
 
 
 def check(args: argparse.Namespace) -> int:

@@ -24,6 +24,11 @@ EVAL_COLUMNS: tuple[str, ...] = (
     "cond_accuracy", "fid_rand", "kid_rand", "precision_rand", "recall_rand", "density_rand", "coverage_rand",
     "time", "eval_seconds",
 )
+# The ranks.csv columns (runs of several processes), in order: one row per rank and log interval. Memory in
+# bytes, empty where not applicable; time is the unix time of that rank's figures.
+RANK_COLUMNS: tuple[str, ...] = (
+    "step", "rank", "host", "device", "samples_per_s", "mem_allocated", "mem_peak", "rss", "time",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,32 @@ class MetricsLogged:
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in METRIC_COLUMNS}
+
+
+@dataclass(frozen=True)
+class RankFigures:
+    """One rank's own figures over a log interval (its local samples per second, its memory)."""
+
+    rank: int
+    host: str
+    device: str
+    samples_per_s: float
+    mem_allocated: int | None
+    mem_peak: int | None
+    rss: int | None
+    time: float  # unix seconds when the rank measured them
+
+
+@dataclass(frozen=True)
+class RanksLogged:
+    """Every rank's figures for the log interval ending at `step`, in rank order (ranks.csv)."""
+
+    step: int
+    ranks: tuple[RankFigures, ...]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"step": self.step, **{name: getattr(rank, name) for name in RANK_COLUMNS[1:]},
+                 "time": f"{rank.time:.3f}"} for rank in self.ranks]  # to the millisecond, not 6 digits
 
 
 @dataclass(frozen=True)
@@ -148,10 +179,11 @@ class RunEnded:
     epoch: int
     message: str = ""
     generator_path: str | None = None
+    failed_rank: int | None = None  # a run of several processes that failed: the rank that failed first
 
 
-Event = (RunStarted | MetricsLogged | EvalLogged | AlarmStatus | SampleGrid | SampleValues | CheckpointSaved | Notice
-         | StateChanged | RunEnded)
+Event = (RunStarted | MetricsLogged | RanksLogged | EvalLogged | AlarmStatus | SampleGrid | SampleValues
+         | CheckpointSaved | Notice | StateChanged | RunEnded)
 
 
 class Sink(Protocol):

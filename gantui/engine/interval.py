@@ -11,6 +11,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import torch
 
@@ -21,6 +22,16 @@ from gantui.engine.step import StepResult
 FIGURES = tuple(field.name for field in dataclasses.fields(StepResult))  # the order of IntervalMeter.sums
 # An interval where one of these is NaN or Inf diverged (a grad norm may overflow under fp16: the scaler skips it)
 DIVERGENCE_FIGURES = ("loss_d", "loss_g", "d_real", "d_fake")
+
+
+@dataclass(frozen=True)
+class IntervalFigures:
+    """One interval's raw figures, read back from the device: what several ranks combine before reporting."""
+
+    sums: tuple[float, ...]  # in FIGURES' order
+    steps: int
+    samples: int
+    seconds: float  # of training
 
 
 class IntervalMeter:
@@ -90,11 +101,17 @@ class IntervalMeter:
             self.elapsed += self.clock() - start
 
     # ---- the interval's one sync -----------------------------------------------------------------------
-    def flush(self, step: int, epoch: int) -> MetricsLogged:
-        """The interval's means (losses, D outputs) and figures at its end; the next interval starts here."""
-        sums = dict(zip(FIGURES, self.sums.tolist(), strict=True))  # the sync point
+    def flush(self, step: int, epoch: int,
+              combine: Callable[[IntervalFigures], IntervalFigures] | None = None) -> MetricsLogged:
+        """The interval's means (losses, D outputs) and figures at its end; the next interval starts here.
+        `combine` (several ranks) turns this process's figures into the run's."""
+        figures = IntervalFigures(tuple(self.sums.tolist()), self.steps, self.samples, 0.0)  # the sync point
         self._stop_clock()
-        seconds, steps, samples = self._seconds, self.steps, self.samples
+        figures = dataclasses.replace(figures, seconds=self._seconds)
+        if combine is not None:
+            figures = combine(figures)
+        sums = dict(zip(FIGURES, figures.sums, strict=True))
+        seconds, steps, samples = figures.seconds, figures.steps, figures.samples
         self.elapsed += seconds
         self.restart()  # reporting counts as training: the next interval's clock runs from here
         allocated, reserved, peak, rss = memory_figures(self.device)

@@ -3,6 +3,10 @@
 `GanStep` owns what a step needs: both networks and their optimisers, the GradScaler, autocast, the latent
 noise and the torch.compile fallback. Each step returns a `StepResult` of device tensors; the trainer sums
 them over a log interval (interval.py) and reads them once.
+
+In a run of several processes (distributed.py) G and D train inside DistributedDataParallel, with their
+BatchNorm layers synchronised; `generator` and `discriminator` stay the bare modules (checkpoints, samples,
+norms), and the G phase calls the bare D, whose weights are frozen then and must not be synchronised.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from gantui.engine import losses
+from gantui.engine import distributed, losses
 from gantui.engine.acceleration import AUTOCAST_DTYPES, compile_module, make_optimizer, resolve_amp, tune_for_device
 from gantui.engine.config import TrainConfig
+from gantui.engine.distributed import SINGLE, World
 
 FIXED_INPUT = 0.5  # the pattern tutorial feeds its generator this constant
 
@@ -38,8 +43,8 @@ class GanStep:
     """The networks, their optimisers and the arithmetic of one step; `step` is what a run calls."""
 
     def __init__(self, config: TrainConfig, generator: nn.Module, discriminator: nn.Module, device: torch.device,
-                 num_classes: int | None) -> None:
-        self.config, self.device = config, device
+                 num_classes: int | None, world: World = SINGLE) -> None:
+        self.config, self.device, self.world = config, device, world
         self.generator, self.discriminator = generator, discriminator
         self.num_classes = num_classes  # None for an unconditional pair: no labels go in
         tune_for_device((generator, discriminator), device)
@@ -52,13 +57,23 @@ class GanStep:
         self.zero = torch.zeros((), device=device)
         self.notices: list[str] = []  # warnings for the run's events; the trainer takes them
         self.forward_g, self.forward_d = generator, discriminator  # what train_step calls
+        if world.is_distributed:
+            self.forward_g = distributed.wrap(generator, device)
+            self.forward_d = distributed.wrap(discriminator, device)
+            # after wrapping (DDP refuses SyncBatchNorm on the CPU), in place, keeping the same parameters
+            distributed.with_sync_batchnorm(generator)
+            distributed.with_sync_batchnorm(discriminator)
+        self.frozen_d = discriminator  # the G phase's D: never the DDP one (no sync of frozen weights)
         # D sees real and fake in one batch when no layer mixes samples (BatchNorm's statistics would)
         self.joint_d = not any(isinstance(m, nn.modules.batchnorm._NormBase) for m in discriminator.modules())
+        self.eager = (self.forward_g, self.forward_d, self.frozen_d)
         if config.compile:
-            self.forward_g = compile_module(generator, self._compile_failed)
-            if self.forward_g is not generator:  # one refusal, one warning
-                self.forward_d = compile_module(discriminator, self._compile_failed)
-        self.compile_pending = self.forward_g is not generator  # the first step proves it compiles
+            forward_g = compile_module(self.forward_g, self._compile_failed)
+            if forward_g is not self.forward_g:  # one refusal, one warning
+                self.forward_g, self.forward_d = forward_g, compile_module(self.forward_d, self._compile_failed)
+                self.frozen_d = self.forward_d if not world.is_distributed else compile_module(discriminator,
+                                                                                               self._compile_failed)
+        self.compile_pending = self.forward_g is not self.eager[0]  # the first step proves it compiles
 
     def latent(self, count: int) -> torch.Tensor:
         shape = (count, self.config.latent_dim)
@@ -67,6 +82,17 @@ class GanStep:
         if self.config.latent == "uniform":
             return torch.rand(shape, generator=self.noise_rng, device=self.device)
         return torch.randn(shape, generator=self.noise_rng, device=self.device)
+
+    def training_noise(self, batch: int, labelled: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A step's latents and fake labels for `batch` samples: with several ranks, each draws the global
+        batch's from the same stream and keeps its slice, so N processes train as one would."""
+        world = self.world
+        count = batch * world.world_size
+        z = world.split(self.latent(count))
+        if self.num_classes is None or not labelled:
+            return z, None
+        return z, world.split(torch.randint(0, self.num_classes, (count,), generator=self.noise_rng,
+                                            device=self.device))
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.autocast_dtype is None:
@@ -77,10 +103,7 @@ class GanStep:
         """One D update then one G update; the result stays on the device (no host sync)."""
         config, G, D = self.config, self.forward_g, self.forward_d
         batch = real.shape[0]
-        z = self.latent(batch)
-        fake_labels = None
-        if labels is not None and self.num_classes is not None:
-            fake_labels = torch.randint(0, self.num_classes, (batch,), generator=self.noise_rng, device=self.device)
+        z, fake_labels = self.training_noise(batch, labels is not None)
         labels = labels if self.num_classes is not None else None
 
         # D phase: real samples should score 1, generated ones 0.
@@ -105,7 +128,7 @@ class GanStep:
         self.discriminator.requires_grad_(False)
         try:
             with self.autocast():
-                loss_g = losses.generator_loss(config.loss, D(fake, fake_labels))
+                loss_g = losses.generator_loss(config.loss, self.frozen_d(fake, fake_labels))
             self.scaler.scale(loss_g).backward()
         finally:
             self.discriminator.requires_grad_(True)
@@ -144,7 +167,7 @@ class GanStep:
             result = self.train_step(real, labels, measure_norms)
         except Exception as error:  # compiling happens in the first calls; redoing step 1 eagerly is harmless
             self._compile_failed(error)
-            self.forward_g, self.forward_d = self.generator, self.discriminator
+            self.forward_g, self.forward_d, self.frozen_d = self.eager
             self.optimizer_d.zero_grad(set_to_none=True)
             self.optimizer_g.zero_grad(set_to_none=True)
             result = self.train_step(real, labels, measure_norms)

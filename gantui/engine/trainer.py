@@ -3,6 +3,10 @@
 `train` runs a `PreparedRun` (see prepare.py) to its end, reporting through events to sinks, the run
 directory always among them. The step itself lives in step.py, the log interval's sums and clock in
 interval.py; whatever ends the loop, `Trainer._finish` reports it.
+
+In a run of several processes every rank runs this schedule step for step; rank 0 alone writes the run
+folder (the others' events go nowhere), evaluates, draws samples and exports while the others wait, and
+what ends the loop is agreed at the interval boundaries (exchange.py), so every rank ends at the same step.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 import torch
 
+from gantui.engine import distributed
 from gantui.engine.atomic import DISK_REASONS, disk_reason
 from gantui.engine.background import BackgroundSink
 from gantui.engine.checkpoint import restore_rng_state, rng_state, save_checkpoint
@@ -31,6 +36,7 @@ from gantui.engine.events import (
     Sink,
     StateChanged,
 )
+from gantui.engine.exchange import RankExchange, SharedControl
 from gantui.engine.export import export_generator
 from gantui.engine.interval import IntervalMeter, first_non_finite
 from gantui.engine.models import count_parameters
@@ -51,22 +57,29 @@ class Ending:
     keep_weights: bool = False  # write the final checkpoint, samples and generator.pt
     notice: str | None = None  # the kind of Notice that tells the user why (alarm, error)
     error: BaseException | None = None  # raised once the end is reported
+    failed_rank: int | None = None  # several processes: the rank whose failure ended the run
 
 
 class Trainer:
     """One training run. Use `train(prepared, sinks, control)` rather than this class directly."""
 
     def __init__(self, run: PreparedRun, sinks: tuple[Sink, ...], control: RunControl) -> None:
-        self.run, self.config, self.control = run, run.config, control
+        self.run, self.config, self.control, self.world = run, run.config, control, run.world
         self.device, self.info = run.device, run.source.info
-        self.rundir = RunDir(run.path)
-        self.writer = BackgroundSink(RunDirSink(self.rundir))  # fsync'd status and PNGs off the training thread
-        self.events = FanOut(self.writer, *sinks)
+        self.exchange: RankExchange | None = None  # several processes: the interval's one collective
+        if isinstance(control, SharedControl):
+            self.exchange = RankExchange(self.world, self.device, control)
+        self.writer: BackgroundSink | None = None  # rank 0 alone writes the folder
+        if self.world.is_main:
+            self.rundir = RunDir(run.path)
+            self.writer = BackgroundSink(RunDirSink(self.rundir, self.world.world_size))  # fsync'd off the loop
+        self.events = FanOut(self.writer, *sinks) if self.world.is_main else FanOut()
         self.heartbeat: Heartbeat | None = None  # started once the run has a status.json
         config = self.config
         self.gan = GanStep(config, run.generator, run.discriminator, self.device,
-                           self.info.num_classes if run.arch.conditional else None)
-        torch.manual_seed(config.seed)
+                           self.info.num_classes if run.arch.conditional else None, self.world)
+        torch.manual_seed(config.seed + self.world.rank)  # dropout: a stream of its own for each rank
+        self.fault_step = distributed.fault_step(self.world)  # tests only: None unless asked for
         self.data_rng = torch.Generator().manual_seed(config.seed)
         self.fixed_latent = self.gan.latent(config.sample_count)
         classes = self.gan.num_classes
@@ -91,8 +104,10 @@ class Trainer:
 
     def _begin(self) -> None:
         run, config = self.run, self.config
+        shared = {"distributed": self.world.describe(self.device)} if self.world.is_distributed else {}
         self.events.handle(RunStarted(
-            config={**config.to_dict(), "data_info": dataclasses.asdict(self.info), "precision": self.gan.amp},
+            config={**config.to_dict(), "data_info": dataclasses.asdict(self.info), "precision": self.gan.amp,
+                    **shared},
             device=str(self.device), device_name=device_name(self.device), step=self.step,
             total_steps=run.total_steps, steps_per_epoch=run.steps_per_epoch,
             params_g=count_parameters(self.gan.generator), params_d=count_parameters(self.gan.discriminator),
@@ -102,8 +117,9 @@ class Trainer:
         self._emit_notices()
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
-        self.heartbeat = Heartbeat(self.rundir)
-        self.heartbeat.start()
+        if self.world.is_main:
+            self.heartbeat = Heartbeat(self.rundir)
+            self.heartbeat.start()
 
     # ---- the loop -----------------------------------------------------------------------------------------
     def _loop(self) -> Ending:
@@ -115,7 +131,7 @@ class Trainer:
             skip = self.batch_in_epoch  # on resume, the batches of this epoch already seen
             self.data_rng.set_state(self.epoch_rng_state)
             batches = 0
-            for real, labels in self.run.source.epoch(config.batch_size, self.device, self.data_rng):
+            for real, labels in self.run.source.epoch(config.batch_size, self.device, self.data_rng, self.world):
                 batches += 1
                 if skip:
                     skip -= 1
@@ -132,6 +148,8 @@ class Trainer:
                 real = from_unit_range(real, self.run.arch.output_range) if self.info.is_image else real
                 self.step += 1
                 self.batch_in_epoch += 1
+                if self.step == self.fault_step:
+                    raise distributed.InjectedFault(f"injected by {distributed.FAULT_RANK_ENV} at step {self.step}")
                 is_log_step = meter.due(self.step)
                 meter.add(self.gan.step(real, labels, measure_norms=is_log_step), real.shape[0])
                 if self.gan.notices:  # the compile fallback's warning, after the first step
@@ -142,7 +160,7 @@ class Trainer:
                     self.evaluate()
                 if self.step % config.checkpoint_every == 0 and self.step != total:
                     # never checkpoint diverged weights: a non-finite interval is reported now, and ends the run
-                    if not meter.finite() and (diverged := self._log()):
+                    if not distributed.all_true(meter.finite(), self.world) and (diverged := self._log()):
                         return diverged
                     if diverged := self._unkeepable():
                         return diverged
@@ -177,7 +195,9 @@ class Trainer:
         """Report the interval so far (its one device sync), if it has steps; the Ending when it diverged."""
         if not self.meter.steps:
             return None
-        metrics = self.meter.flush(self.step, self.epoch)
+        metrics = self.meter.flush(self.step, self.epoch, self.exchange.combine if self.exchange else None)
+        if self.exchange is not None:
+            self.events.handle(self.exchange.take_rows(self.step))
         if diverged := first_non_finite(metrics):
             name, value = diverged
             message = (f"{name} became {value} in the interval ending at step {self.step}; {self._kept()}. "
@@ -190,9 +210,12 @@ class Trainer:
     def evaluate(self) -> None:
         """One quality evaluation (eval.csv, alarms, best.pt on a new best), kept out of samples_per_s."""
         with self.meter.set_aside():
-            improved = self.quality.evaluate(self.gan.generator, self.step, self.meter.now())
-            if improved and self.meter.finite() and self.gan.weights_finite():  # never keep diverged weights
-                self.save_checkpoint(best=True)
+            if self.world.is_main:
+                improved = self.quality.evaluate(self.gan.generator, self.step, self.meter.now())
+                if improved and self.meter.finite() and self.gan.weights_finite():  # never keep diverged weights
+                    self.save_checkpoint(best=True)
+            # the other ranks wait for rank 0's evaluation, and learn whether it turned evaluation off
+            self.quality.applies = distributed.broadcast(self.quality.applies, self.world)
 
     def _emit_notices(self) -> None:
         for message in self.gan.take_notices():
@@ -202,7 +225,15 @@ class Trainer:
     def _ending_for(self, error: BaseException) -> Ending:
         """A failure ends the run as failed; an interrupt (a second Ctrl-C) as stopped, its step maybe half done."""
         if isinstance(error, Exception):
-            return Ending(RunState.FAILED, _failure_message(error, self.step), notice="error", error=error)
+            message, failed_rank = _failure_message(error, self.step), None
+            if self.world.is_distributed:  # which rank failed first: rank 0 asks the store, the others tell it
+                failed_rank = self.world.rank
+                if self.world.is_main:
+                    failed_rank, message = distributed.peer_failure(self.world) or (failed_rank, message)
+                else:
+                    distributed.report_failure(self.world, message)
+                message = f"rank {failed_rank} failed: {message}"
+            return Ending(RunState.FAILED, message, notice="error", error=error, failed_rank=failed_rank)
         return Ending(RunState.STOPPED, f"interrupted at step {self.step}; {self._kept()}", error=error)
 
     def _kept(self) -> str:
@@ -225,8 +256,11 @@ class Trainer:
             if self.heartbeat is not None:
                 self.heartbeat.stop()
             with contextlib.suppress(Exception):  # errors were reported above; the files must still be complete
-                self.writer.close()
+                if self.writer is not None:
+                    self.writer.close()
         if ending.error is None:
+            with contextlib.suppress(Exception):  # the others wait while rank 0 keeps the weights
+                distributed.barrier(self.world)
             return ending.state
         if isinstance(ending.error, Exception):
             raise TrainingFailed(ending.message) from ending.error
@@ -236,10 +270,13 @@ class Trainer:
         generator_path = self._keep_final_weights(ending.state) if ending.keep_weights else None
         if ending.notice:
             self.events.handle(Notice(ending.notice, ending.message, self.step))
-        self.events.handle(RunEnded(ending.state, self.step, self.epoch, ending.message, generator_path))
+        self.events.handle(RunEnded(ending.state, self.step, self.epoch, ending.message, generator_path,
+                                    ending.failed_rank))
 
     def _keep_final_weights(self, state: RunState) -> str | None:
         """The final checkpoint, the last samples and generator.pt; returns generator.pt's path if exported."""
+        if not self.world.is_main:
+            return None
         self.save_checkpoint()
         if self.step % self.config.sample_every != 0 or state == RunState.STOPPED:
             self.emit_samples()
@@ -253,6 +290,8 @@ class Trainer:
 
     # ---- samples and checkpoints -------------------------------------------------------------------------
     def emit_samples(self) -> None:
+        if not self.world.is_main:  # the others go on, and wait for rank 0 at the next collective
+            return
         output = self.gan.generate(self.fixed_latent, self.fixed_labels)
         if self.info.is_image:
             grid = image_grid(output, self.run.arch.output_range)
@@ -262,6 +301,9 @@ class Trainer:
             self.events.handle(SampleValues(self.step, output[:16].tolist(), real.tolist()))
 
     def save_checkpoint(self, best: bool = False) -> None:
+        if not self.world.is_main:
+            self.last_checkpoint_step = self.step if not best else self.last_checkpoint_step
+            return
         path = self.rundir.layout.best_checkpoint if best else self.rundir.layout.last_checkpoint
         save_checkpoint(path, {
             **self.gan.state_dict(),  # generator, discriminator, optimizer_g, optimizer_d, scaler
@@ -284,6 +326,8 @@ class Trainer:
             self.fixed_labels = state["fixed_labels"].to(self.device)
         self.epoch_rng_state = restore_rng_state(state["rng"], self.device, data=self.data_rng,
                                                  noise=self.gan.noise_rng)
+        if self.world.rank:  # the checkpoint holds rank 0's dropout stream; the others branch off it
+            torch.manual_seed(int(torch.randint(0, 2**62, (1,))) + self.world.rank)
         self.last_checkpoint_step = self.step
 
 
@@ -294,7 +338,9 @@ def train(run: PreparedRun, sinks: tuple[Sink, ...] | list[Sink] = (), control: 
     its message in status.json and events.jsonl, and raises TrainingFailed; the last checkpoint stays intact.
     A KeyboardInterrupt ends it as `stopped` (no checkpoint of the half-done step) and is raised again.
     """
-    control = control or RunControl(run.path)
+    control = control or RunControl(run.path if run.world.is_main else None)
+    if run.world.is_distributed and not isinstance(control, SharedControl):
+        control = SharedControl(control, run.world)
     try:
         return Trainer(run, tuple(sinks), control).run_to_end()
     finally:

@@ -8,6 +8,8 @@ from typing import Protocol
 
 import torch
 
+from gantui.engine.distributed import SINGLE, World
+
 
 @dataclass(frozen=True)
 class DataInfo:
@@ -46,11 +48,12 @@ class DataSource(Protocol):
 
     def steps_per_epoch(self, batch_size: int) -> int: ...
 
-    def epoch(self, batch_size: int, device: torch.device, generator: torch.Generator) -> Iterator[
-        tuple[torch.Tensor, torch.Tensor | None]
-    ]:
+    def epoch(self, batch_size: int, device: torch.device, generator: torch.Generator,
+              world: World = SINGLE) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """One pass over the data in a random order drawn from `generator` (drops the last partial batch
-        unless the dataset is smaller than one batch)."""
+        unless the dataset is smaller than one batch). In a run of several processes `batch_size` is the
+        global batch and each rank gets its own share of every batch (`world.split`), every rank drawing the
+        same order from the same `generator`."""
         ...
 
     def preview(self, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:

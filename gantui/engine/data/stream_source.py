@@ -6,10 +6,11 @@ import os
 from collections.abc import Iterator
 
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
 from gantui.engine.data.base import DataInfo
 from gantui.engine.data.tensor_source import batch_slices, random_order, steps_for
+from gantui.engine.distributed import SINGLE, World
 
 
 def worker_count() -> int:
@@ -62,16 +63,30 @@ class StreamSource:
         return steps_for(self.count, batch_size)
 
     def epoch(
-        self, batch_size: int, device: torch.device, generator: torch.Generator
+        self, batch_size: int, device: torch.device, generator: torch.Generator, world: World = SINGLE
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        """One pass in a random order from `generator`; workers decode, the main process copies to `device`."""
+        """One pass in a random order from `generator`; workers decode, the main process copies to `device`.
+        Several ranks share the epoch through torch's DistributedSampler, seeded from `generator`."""
         device = torch.device(device)
-        order = random_order(self.count, generator).cpu().tolist()
-        self._sampler.batches = [order[part] for part in batch_slices(self.count, batch_size)]
+        if world.is_distributed:
+            self._sampler.batches = self._rank_batches(batch_size, generator, world)
+        else:
+            order = random_order(self.count, generator).cpu().tolist()
+            self._sampler.batches = [order[part] for part in batch_slices(self.count, batch_size)]
         pin = device.type == "cuda"
         for images, labels in self._loader(pin):
             x = images.to(device, non_blocking=pin).float().div_(255.0)
             yield x, self._labels_on(labels, device, pin)
+
+    def _rank_batches(self, batch_size: int, generator: torch.Generator, world: World) -> list[list[int]]:
+        """This rank's batches of one epoch: its DistributedSampler share, in batches of its part of the
+        global batch (as many batches as `steps_per_epoch`, the same on every rank)."""
+        seed = int(torch.randint(0, 2**31, (1,), generator=generator, device=generator.device))
+        sampler = DistributedSampler(range(self.count), num_replicas=world.world_size, rank=world.rank,
+                                     shuffle=True, seed=seed, drop_last=True)
+        order = list(sampler)
+        local = max(1, min(world.local_batch(batch_size), len(order)))
+        return [order[step * local:(step + 1) * local] for step in range(self.steps_per_epoch(batch_size))]
 
     def preview(self, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The first `count` samples on the CPU, read in this process."""

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from gantui.engine.data.base import DataInfo
+from gantui.engine.distributed import SINGLE, World
 
 DEVICE_SHARE = 0.25  # data larger than this share of a GPU's memory stays on the host, copied per batch
 
@@ -76,16 +77,17 @@ class TensorSource:
         return steps_for(len(self.samples), batch_size)
 
     def epoch(
-        self, batch_size: int, device: torch.device, generator: torch.Generator
+        self, batch_size: int, device: torch.device, generator: torch.Generator, world: World = SINGLE
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """One pass in a random order from `generator`; batches are sliced and converted on `device`
-        (no host round trip or sync per step; data too big for the GPU is gathered on the host instead)."""
+        (no host round trip or sync per step; data too big for the GPU is gathered on the host instead).
+        Each rank of several keeps its slice of every global batch."""
         device = torch.device(device)
         samples, labels = self._copy_on(device)
         staged = samples.device.type != device.type
         order = random_order(len(samples), generator).to(samples.device)
         for part in batch_slices(len(samples), batch_size):
-            indices = order[part]
+            indices = world.split(order[part])
             batch = samples.index_select(0, indices)
             batch_labels = None if labels is None else labels.index_select(0, indices)
             if staged:  # uint8 crosses the bus (4x fewer bytes than float), then is normalised on the device

@@ -8,6 +8,7 @@ import torch
 
 from gantui.engine.data.base import DataInfo
 from gantui.engine.data.tensor_source import steps_for
+from gantui.engine.distributed import SINGLE, World
 
 SAMPLES_PER_EPOCH = 1000  # toys are endless; an "epoch" is this many samples
 PREVIEW_SEED = 0
@@ -31,11 +32,11 @@ class ToySource:
         return steps_for(SAMPLES_PER_EPOCH, batch_size)
 
     def epoch(
-        self, batch_size: int, device: torch.device, generator: torch.Generator
+        self, batch_size: int, device: torch.device, generator: torch.Generator, world: World = SINGLE
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        """`steps_per_epoch` fresh batches of `batch_size` samples on `device`."""
+        """`steps_per_epoch` fresh batches of `batch_size` samples on `device` (each rank its slice)."""
         for _ in range(self.steps_per_epoch(batch_size)):
-            yield self.draw(batch_size, generator).to(device), None
+            yield world.split(self.draw(batch_size, generator)).to(device), None
 
     def preview(self, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """`count` samples from a fixed seed, so previews are the same every time."""

@@ -48,12 +48,14 @@ class FeatureDistances:
         real_features = real_features.detach().float().cpu()
         dim = real_features.shape[1]
         self.real_count = len(real_features)
-        self.fid = FrechetInceptionDistance(feature=_Precomputed(dim), reset_real_features=False)
+        # sync_on_compute off: in a run of several processes rank 0 alone evaluates, with its own features
+        self.fid = FrechetInceptionDistance(feature=_Precomputed(dim), reset_real_features=False,
+                                            sync_on_compute=False)
         self.fid.update(real_features, real=True)
         with warnings.catch_warnings():  # "KID keeps every feature": a few thousand rows of 128 here
             warnings.simplefilter("ignore", UserWarning)
             self.kid = KernelInceptionDistance(feature=_Precomputed(dim), reset_real_features=False,
-                                               subsets=KID_SUBSETS,
+                                               sync_on_compute=False, subsets=KID_SUBSETS,
                                                subset_size=min(KID_SUBSET_SIZE, self.real_count))
         self.kid.update(real_features, real=True)
 

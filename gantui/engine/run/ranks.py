@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-RANK_COLUMNS = ("step", "rank", "host", "device", "samples_per_s", "mem_allocated", "mem_peak", "rss", "time")
+from gantui.engine.events import RANK_COLUMNS  # the writer's columns, declared once
 MAX_RANKS = 4096  # ranks kept (the latest row of each): a bound on what a corrupt file can make us hold
 
 

@@ -26,12 +26,14 @@ from gantui.engine.atomic import write_atomic, write_json_atomic
 from gantui.engine.events import (
     EVAL_COLUMNS,
     METRIC_COLUMNS,
+    RANK_COLUMNS,
     AlarmStatus,
     CheckpointSaved,
     EvalLogged,
     Event,
     MetricsLogged,
     Notice,
+    RanksLogged,
     RunEnded,
     RunStarted,
     SampleGrid,
@@ -85,6 +87,10 @@ class RunDir:
 
     def append_eval(self, row: dict[str, Any]) -> None:
         self._append_row(self.layout.evals, EVAL_COLUMNS, row)
+
+    def append_ranks(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._append_row(self.layout.ranks, RANK_COLUMNS, row)
 
     def _append_row(self, path: Path, columns: tuple[str, ...], row: dict[str, Any]) -> None:
         """One CSV row (empty cells for None), the header first when the file is new."""
@@ -177,6 +183,7 @@ class RunDirSink:
             if event.resumed:
                 run.truncate_rows_after(run.layout.metrics, event.step)
                 run.truncate_rows_after(run.layout.evals, event.step, EVAL_COLUMNS)
+                run.truncate_rows_after(run.layout.ranks, event.step)
             run.update_status(
                 state=RunState.RUNNING, pid=os.getpid(), host=socket.gethostname(), device=event.device,
                 device_name=event.device_name, world_size=self.world_size, step=event.step,
@@ -189,6 +196,8 @@ class RunDirSink:
             run.append_metrics(event.row())
             run.update_status(step=event.step, epoch=event.epoch, samples_per_s=event.samples_per_s,
                               loss_d=event.loss_d, loss_g=event.loss_g, elapsed=event.time)
+        elif isinstance(event, RanksLogged):
+            run.append_ranks(event.rows())
         elif isinstance(event, EvalLogged):
             run.append_eval(event.row())
             run.update_status(quality={**event.row(), "class_histogram": list(event.class_histogram),
@@ -207,8 +216,9 @@ class RunDirSink:
             run.update_status(state=event.state, step=event.step)
             run.append_event(event.state, step=event.step)
         elif isinstance(event, RunEnded):
+            failed = {} if event.failed_rank is None else {"failed_rank": event.failed_rank}
             run.update_status(state=event.state, step=event.step, epoch=event.epoch, message=event.message,
-                              ended=time.time())
+                              ended=time.time(), **failed)
             run.append_event("end", step=event.step, state=event.state, message=event.message)
 
 

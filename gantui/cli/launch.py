@@ -1,0 +1,90 @@
+"""`gantui train --nproc N`: the same command under torchrun's launcher (torch.distributed.run), on this node.
+
+gantui keeps no cluster machinery of its own: N > 1 re-runs the command line, less --nproc, as
+`python -m torch.distributed.run --standalone --nproc-per-node N -m gantui ...` and passes its exit status
+through. Several nodes are torchrun's business: run `torchrun ... -m gantui train ...` on each (README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+import torch
+
+from gantui.engine.devices import resolve_device
+from gantui.engine.distributed import World
+from gantui.engine.errors import UserError
+
+NPROC_HELP = ("train with N processes on this node through torchrun (DistributedDataParallel: one GPU each "
+              "on CUDA, gloo on the CPU); --batch-size is then the global batch, split among them")
+
+
+def nproc_count(text: str) -> int:
+    """--nproc's value: a whole number of processes, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--nproc takes a whole number of processes, not {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--nproc must be at least 1, got {count}")
+    return count
+
+
+def wants_launch(nproc: int | None) -> bool:
+    """Whether this command must start torchrun (refused inside a run torchrun started already)."""
+    if nproc is None or nproc == 1:
+        return False
+    if "TORCHELASTIC_RUN_ID" in os.environ or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserError("--nproc starts torchrun itself; under torchrun leave --nproc out")
+    return True
+
+
+def check_nproc(nproc: int, device_name: str, batch_size: int) -> None:
+    """UserError, before anything starts, when this node cannot give each of `nproc` processes a device of its
+    own or the global batch does not divide among them."""
+    World(world_size=nproc, local_world_size=nproc).check_batch(batch_size)
+    device = resolve_device(device_name)
+    if device.type == "cuda" and nproc > torch.cuda.device_count():
+        raise UserError(f"--nproc {nproc} needs {nproc} GPUs, but this machine has {torch.cuda.device_count()}; "
+                        f"use at most --nproc {torch.cuda.device_count()} (or --device cpu)")
+    if device.type not in ("cuda", "cpu"):
+        raise UserError(f"--nproc trains on cuda or cpu, not {device.type}")
+
+
+def without_nproc(argv: Sequence[str]) -> list[str]:
+    """The command line less --nproc N / --nproc=N."""
+    rest, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--nproc":
+            skip = True
+        elif not token.startswith("--nproc="):
+            rest.append(token)
+    return rest
+
+
+def torchrun(nproc: int, argv: Sequence[str]) -> int:
+    """Run `gantui argv` (less --nproc) in `nproc` processes under torchrun; its exit status."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+               "-m", "gantui", *without_nproc(argv)]
+    process = subprocess.Popen(command)
+
+    def forward(signum, frame) -> None:  # torchrun stops the workers, each with a final checkpoint
+        process.send_signal(signum)
+
+    def leave(signum, frame) -> None:  # a terminal's Ctrl-C reaches torchrun and the workers by itself
+        pass
+
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+                signal.SIGINT: signal.signal(signal.SIGINT, leave)}
+    try:
+        return process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
