@@ -11,9 +11,9 @@ import pytest
 from test_launcher_runs import _fill, _launch, _tab_to
 
 from gantui.app import launch
-from gantui.engine import spawn
 from gantui.app.app import GanApp
 from gantui.app.launch import check_processes, offers_processes
+from gantui.engine import spawn
 from gantui.engine.errors import UserError
 from gantui.engine.spawn import train_command
 

@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from gantui.engine.events import RANK_COLUMNS  # the writer's columns, declared once
 MAX_RANKS = 4096  # ranks kept (the latest row of each): a bound on what a corrupt file can make us hold
 
 
