@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from gantui.engine.run.tails import CsvLines
+
 MAX_RANKS = 4096  # ranks kept (the latest row of each): a bound on what a corrupt file can make us hold
 
 
@@ -56,37 +58,12 @@ def parse_rank_row(cells: dict[str, str]) -> RankRow | None:
                    time=_number(cells.get("time", "")))
 
 
-class RanksTail:
+class RanksTail(CsvLines):
     """Follows a growing ranks.csv; `poll()` returns the new complete rows, `reset` says the file restarted."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.offset = 0
-        self.columns: list[str] = []
-        self.reset = False
-
     def poll(self) -> list[RankRow]:
-        self.reset = False
-        try:
-            size = self.path.stat().st_size
-        except OSError:
-            return []
-        if size < self.offset:
-            self.offset, self.columns, self.reset = 0, [], True
-        if size == self.offset:
-            return []
-        with open(self.path, "rb") as handle:
-            handle.seek(self.offset)
-            chunk = handle.read(size - self.offset)
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            return []
-        self.offset += end + 1
-        lines = chunk[: end + 1].decode("utf-8", errors="replace").splitlines()
-        if not self.columns and lines:
-            self.columns = [name.strip() for name in lines.pop(0).split(",")]
         rows = []
-        for line in lines:
+        for line in self.read_rows().decode("utf-8", errors="replace").splitlines():
             cells = line.split(",")
             if len(cells) != len(self.columns):
                 continue

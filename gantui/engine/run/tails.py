@@ -29,42 +29,73 @@ def _parse_cell(text: str) -> float:
         return float("nan")
 
 
-class MetricsTail:
-    """Follows a growing metrics.csv, reading only the bytes added since the last poll.
+class AppendedLines:
+    """The complete lines an append-only file gained since the last read: what every tail reads.
 
-    `poll()` returns the complete new rows as columns of float arrays (empty cells are NaN). A line
-    without its newline yet is left for the next poll. A file that shrank (a resume truncated it) is
-    read again from the start and `reset` is set so callers can drop what they had.
+    A line without its newline yet is left for the next read. A file that shrank (a resume truncated it) is
+    read again from the start, and `reset` is set until the next read so callers can drop what they had.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.offset = 0
-        self.columns: list[str] = []
         self.reset = False
 
-    def poll(self) -> dict[str, np.ndarray]:
+    def restarted(self) -> None:
+        """Called when the file shrank, before it is read again from the start (a tail forgets its header)."""
+
+    def read_new(self) -> bytes:
+        """The new complete lines, newline included; b"" when there are none."""
         self.reset = False
         try:
             size = self.path.stat().st_size
         except OSError:
-            return {}
+            return b""
         if size < self.offset:
-            self.offset, self.columns, self.reset = 0, [], True
+            self.offset, self.reset = 0, True
+            self.restarted()
         if size == self.offset:
-            return {}
+            return b""
         with open(self.path, "rb") as handle:
             handle.seek(self.offset)
             chunk = handle.read(size - self.offset)
         end = chunk.rfind(b"\n")
         if end < 0:
-            return {}
+            return b""
         self.offset += end + 1
-        body = chunk[: end + 1]
-        if not self.columns:
+        return chunk[: end + 1]
+
+
+class CsvLines(AppendedLines):
+    """An append-only CSV whose first line is its header (`columns`, read once, again after a restart)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.columns: list[str] = []
+
+    def restarted(self) -> None:
+        self.columns = []
+
+    def read_rows(self) -> bytes:
+        """The new complete data lines, the header taken off into `columns` when it comes by."""
+        body = self.read_new()
+        if body and not self.columns:
             first = body.find(b"\n")
-            self.columns = body[:first].decode("utf-8", errors="replace").strip().split(",")
+            self.columns = [name.strip() for name in body[:first].decode("utf-8", errors="replace").split(",")]
             body = body[first + 1:]
+        return body
+
+
+class MetricsTail(CsvLines):
+    """Follows a growing metrics.csv (or eval.csv), reading only the bytes added since the last poll.
+
+    `poll()` returns the complete new rows as columns of float arrays (empty cells are NaN).
+    """
+
+    def poll(self) -> dict[str, np.ndarray]:
+        body = self.read_rows()
+        if not body:
+            return {}
         if body.count(b"\n") >= BULK_PARSE_ROWS:
             return _parse_bulk(body, self.columns)  # a first read of a long run: pandas, not cell by cell
         rows = [line.split(",") for line in body.decode("utf-8", errors="replace").splitlines() if line.strip()]
@@ -112,31 +143,12 @@ def load_eval(path: Path) -> pd.DataFrame:
 
 
 # ---- events -------------------------------------------------------------------------------------------
-class EventsTail:
+class EventsTail(AppendedLines):
     """Follows events.jsonl like MetricsTail follows metrics.csv; returns new event dicts."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.offset = 0
-
     def poll(self) -> list[dict[str, Any]]:
-        try:
-            size = self.path.stat().st_size
-        except OSError:
-            return []
-        if size < self.offset:
-            self.offset = 0
-        if size == self.offset:
-            return []
-        with open(self.path, "rb") as handle:
-            handle.seek(self.offset)
-            chunk = handle.read(size - self.offset)
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            return []
-        self.offset += end + 1
         events = []
-        for line in chunk[: end + 1].decode("utf-8", errors="replace").splitlines():
+        for line in self.read_new().decode("utf-8", errors="replace").splitlines():
             try:
                 record = json.loads(line)
             except ValueError:
