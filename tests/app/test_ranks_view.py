@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FIXED_TIME  # at import: tests/remote has a conftest module of its own
 from waiting import screen_settled
 
 from gantui.app.app import GanApp
@@ -122,7 +123,6 @@ async def test_the_banner_names_the_failed_rank(runs_dir: Path, image_run: Path,
 # ---- the runs list, compare and `gantui runs` ------------------------------------------------------------
 async def test_the_runs_list_and_compare_show_the_world_size(runs_dir: Path, ddp_run: Path, pattern_run: Path,
                                                              wait_until) -> None:
-    from conftest import FIXED_TIME
     from textual.widgets import DataTable
 
     from gantui.app.screens.compare import CompareScreen
