@@ -162,6 +162,9 @@ async def test_the_launcher_starts_a_run_on_the_remote_place_by_keys(box, places
         assert screen.place.host == "box"
         device = screen.query_one("#device")
         await wait_until(pilot, lambda: any(value == "cpu" for _, value in device._options), what="the host's devices")
+        await wait_until(pilot, lambda: screen.preview is not None and screen.preview.place == f"box:{remote}",
+                         what="the data checked and previewed on the host")
+        assert screen.arch == "pattern-mlp" and screen.query_one("#length").value == "60", "the form kept"
         await press(pilot, "f5")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the remote run's dashboard")
         dashboard = app.screen
@@ -199,3 +202,50 @@ async def test_the_explorer_generates_on_the_host_that_has_the_checkpoint(box, p
         expected = StripMaker(prepared.path).make(0, 1, 8).pictures
         assert set(drawn) == set(expected) == {"interpolation", "arithmetic", "classes"}
         assert all(np.array_equal(drawn[name], expected[name]) for name in expected)
+
+
+async def test_the_launcher_checks_and_previews_the_data_on_the_remote_host(
+        box, places_file, tmp_path: Path, monkeypatch) -> None:
+    """A data path only the host can read (relative to the agent's folder there) is ✗ here and ✓ on the host,
+    and the preview is the host's pictures."""
+    import json
+
+    from app.test_launcher_runs import _tab_to
+    from PIL import Image
+
+    host_folder, here = tmp_path / "host-cwd", tmp_path / "laptop"
+    for index, colour in enumerate([(200, 10, 10), (10, 200, 10), (10, 10, 200)]):
+        (host_folder / "pics" / "all").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (20, 20), colour).save(host_folder / "pics" / "all" / f"{index}.png")
+    here.mkdir()
+    monkeypatch.chdir(here)  # "pics" is nothing here
+    settings = json.loads(places_file.read_text())
+    settings["remote_command"] = f"cd {host_folder} && {settings['remote_command']}"  # the agent's folder there
+    places_file.write_text(json.dumps(settings))
+    remote = tmp_path / "far"
+    remote.mkdir()
+    app = GanApp([here / "runs", f"box:{remote}"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "catalog", None) is not None, what="the catalog")
+        await pilot.press("enter", *"imagefolder", "enter")
+        await wait_until(pilot, lambda: screen.dataset == "imagefolder", what="imagefolder chosen")
+        await _tab_to(pilot, screen, "data")
+        await pilot.press(*"pics")
+        reason = screen.query_one("#data-reason")
+        await wait_until(pilot, lambda: str(reason.render()) == "✗ pics is not a folder", what="the local check")
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "down", "enter")  # the remote place: the check goes to its agent
+        assert screen.place.host == "box"
+        await wait_until(pilot, lambda: str(reason.render()) == "✓ usable on box", what="the host's check")
+        await wait_until(pilot, lambda: screen.preview is not None, what="the host's preview")
+        preview = screen.preview
+        assert preview.place == f"box:{remote}" and preview.error is None, preview.error
+        assert preview.summary.startswith("3×64×64 · 3 samples"), preview.summary
+        assert preview.picture is not None and preview.picture.dtype == np.uint8
+        assert any(row.problem is None for row in preview.archs) and screen.arch is not None
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "up", "enter")  # back here: checked here again
+        await wait_until(pilot, lambda: str(reason.render()) == "✗ pics is not a folder", what="checked here again")
+        assert screen.preview is None

@@ -135,6 +135,21 @@ class Agent:
 
         return {"devices": [[option.name, option.label] for option in available_devices()]}
 
+    def op_check_data(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Why the launcher's data path will not load here (None: it will): the data is this host's."""
+        from gantui.engine.data import validate_data_path
+
+        return {"reason": validate_data_path(str(request.get("dataset")), _text(request.get("path")),
+                                             bool(request.get("download")))}
+
+    def op_preview(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The launcher's preview of the data as this host reads it (made here, sent as plain values)."""
+        from gantui.engine.preview import load_preview
+
+        size = request.get("image_size")
+        return load_preview(str(request.get("dataset")), _text(request.get("path")),
+                            int(size) if size is not None else None, bool(request.get("download"))).to_wire()
+
     def op_explore(self, request: dict[str, Any]) -> dict[str, Any]:
         """The explorer's strips, made here where the checkpoint is (loaded weights_only, kept per run)."""
         from gantui.engine.explore import StripMaker
@@ -168,6 +183,7 @@ class Agent:
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
         "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control,
         "devices": op_devices, "launch": op_launch, "options": op_options, "explore": op_explore,
+        "check_data": op_check_data, "preview": op_preview,
     }
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +196,10 @@ class Agent:
         except (UserError, ValueError, TypeError, OSError) as error:
             return {"id": ident, "ok": False, "error": " ".join(str(error).split()) or type(error).__name__}
         return {"id": ident, "ok": True, **reply}
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
 
 
 def _relative_to(path: Path, folder: Path) -> str:

@@ -32,6 +32,7 @@ from gantui.engine.run.layout import RunLayout
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
+    from gantui.engine.preview import DataPreview
 
 _ROOT: Path | None = None
 _ROOT_LOCK = threading.Lock()
@@ -240,6 +241,26 @@ class RemotePlace(RunPlace):
         except RemoteError as error:
             self.problem = str(error)
             return None
+
+    def check_data(self, dataset: str, path: str | None, download: bool = False) -> str | None:
+        """Checked by the host's agent (the data is there); the host not answering is the reason."""
+        try:
+            reply = self.link.request("check_data", dataset=dataset, path=path, download=download)
+        except RemoteError as error:
+            return str(error)
+        reason = reply.get("reason")
+        return str(reason) if reason is not None else None
+
+    def preview_data(self, dataset: str, path: str | None, image_size: int | None = None,
+                     download: bool = False) -> DataPreview:
+        from gantui.engine.preview import DataPreview
+
+        try:
+            reply = self.link.request("preview", dataset=dataset, path=path, image_size=image_size,
+                                      download=download)
+        except RemoteError as error:
+            return DataPreview(dataset, path, image_size, download, error=str(error), place=self.label)
+        return DataPreview.from_wire(reply, self.label)
 
     def device_options(self) -> list[tuple[str, str]] | None:
         reply = self.link.request("options")
