@@ -249,3 +249,50 @@ async def test_the_launcher_checks_and_previews_the_data_on_the_remote_host(
         await pilot.press("enter", "up", "enter")  # back here: checked here again
         await wait_until(pilot, lambda: str(reason.render()) == "✗ pics is not a folder", what="checked here again")
         assert screen.preview is None
+
+
+async def test_the_full_screen_samples_fetch_an_earlier_remote_snapshot_in_a_worker(
+        box, places_file, tmp_path: Path) -> None:
+    """While the host takes its time sending a snapshot, the screen says so and keeps answering keys."""
+    import threading
+
+    from gantui.app.screens.samples import SamplesScreen
+
+    remote = tmp_path / "far"
+    build_image_run(remote / MNIST_RUN)
+    place = open_place(f"box:{remote}")
+    mirror = place.run_folders()[0]
+    release, asked = threading.Event(), threading.Event()
+    request = place.link.request
+
+    def slow_request(op: str, **fields):
+        if op == "picture":
+            asked.set()
+            release.wait(30)  # the host is slow: a UI thread waiting here would freeze the test too
+        return request(op, **fields)
+
+    place.link.request = slow_request
+    timer = threading.Timer(30, release.set)  # never hang the suite, even when the screen waits after all
+    timer.start()
+    app = GanApp([tmp_path / "near"], watch=mirror, graphics="ascii", poll_interval=0.1, probe_host=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            dashboard = app.screen
+            await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.sample_steps,
+                             what="the remote run's snapshots")
+            await press(pilot, "Z")
+            await wait_until(pilot, lambda: isinstance(app.screen, SamplesScreen), what="the full-screen samples")
+            screen = app.screen
+            message = screen.query_one("#sample-message")
+            await press(pilot, "comma")  # step 400: only a placeholder in the mirror yet
+            await wait_until(pilot, lambda: asked.is_set() and screen.sample_step == 400, what="the fetch asked")
+            assert str(message.render()) == "fetching step 400 from box…"
+            await press(pilot, "z")  # keys still work while the host is sending
+            assert not release.is_set(), "the screen waited for the host"
+            release.set()
+            await wait_until(pilot, lambda: screen.query_one("SampleView").picture is not None,
+                             what="the fetched snapshot drawn")
+            assert (mirror / "samples" / "step-400.png").stat().st_size > 0
+    finally:
+        release.set()
+        timer.cancel()
