@@ -10,6 +10,7 @@ executes anything from a run folder, and loads checkpoints only with weights_onl
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sys
@@ -19,7 +20,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gantui.engine.errors import UserError
-from gantui.engine.remote.protocol import HELLO, PROTOCOL_VERSION, ProtocolError, decode, encode, pack_bytes
+from gantui.engine.remote.protocol import (
+    HELLO,
+    PROTOCOL_VERSION,
+    ProtocolError,
+    decode,
+    encode,
+    pack_bytes,
+    unpack_bytes,
+)
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.reader import run_folders
 
@@ -34,6 +43,8 @@ TAIL_FILES = tuple(map(_relative, (_TEMPLATE.metrics, _TEMPLATE.evals, _TEMPLATE
                                    _TEMPLATE.ranks)))  # sent by their new bytes
 WHOLE_FILES = tuple(map(_relative, (_TEMPLATE.status, _TEMPLATE.config, _TEMPLATE.latest_png,
                                     _TEMPLATE.latest_json)))  # sent whole when their stamp moved
+STATUS_FILE = _relative(_TEMPLATE.status)  # sent as its changed fields once the client has a copy (a heartbeat
+# changes it every few seconds, a training step more often: the rest of it stays)
 LISTING_FILES = tuple(map(_relative, (_TEMPLATE.status, _TEMPLATE.config, _TEMPLATE.evals)))  # the runs list's
 MAX_CHUNK = 8 * 1024 * 1024  # of one tail in one reply: a long run's first read comes in a few replies
 
@@ -45,6 +56,8 @@ class Agent:
         self.places = {given: Path(given).expanduser().resolve() for given in places}
         self.roots = set(self.places.values())
         self.makers: dict[Path, Any] = {}  # the explorer's loaded generators, by run
+        # what this connection last sent of each run: status.json (stamp, fields) and the snapshots' names
+        self.sent: dict[Path, dict[str, Any]] = {}
 
     def hello(self) -> dict[str, Any]:
         from gantui.engine.remote.host import machine_id
@@ -74,8 +87,11 @@ class Agent:
         root = self.place(request.get("place"))
         have = request.get("have") or {}
         runs = {}
-        for folder in run_folders([root]):
+        folders = run_folders([root])
+        for folder in folders:
             runs[folder.name] = self._files(folder, have.get(folder.name) or {}, LISTING_FILES)
+        for gone in [folder for folder in self.sent if folder.parent == root and folder not in folders]:
+            del self.sent[gone]  # the client drops its copy of a run that went: one that comes back is new
         return {"place": str(root), "runs": runs}
 
     def op_sync(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -168,17 +184,27 @@ class Agent:
 
     # ---- files ---------------------------------------------------------------------------------------------
     def _files(self, folder: Path, have: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        """The pieces of `names` newer than what the client `have`s; the snapshots' names when they changed."""
         files: dict[str, Any] = {}
+        sent = self.sent.setdefault(folder, {})
         for name in names:
             path = folder / name
             known = have.get(name)
-            piece = _tail(path, known) if name in TAIL_FILES else _whole(path, known)
+            if name in TAIL_FILES:
+                piece = _tail(path, known)
+            elif name == STATUS_FILE:
+                piece = _status(path, known, sent)
+            else:
+                piece = _whole(path, known)
             if piece is not None:
                 files[name] = piece
         layout = RunLayout(folder)
+        reply: dict[str, Any] = {"files": files, "has_checkpoint": layout.last_checkpoint.is_file(),
+                                 "age": layout.age(), "now": time.time()}
         samples = sorted(child.name for child in layout.samples.glob("step-*.*")) if layout.samples.is_dir() else []
-        return {"files": files, "samples": samples,
-                "has_checkpoint": layout.last_checkpoint.is_file(), "age": layout.age(), "now": time.time()}
+        if samples != sent.get("samples"):  # a new connection sends them once, then only when they change
+            reply["samples"] = sent["samples"] = samples
+        return reply
 
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
         "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control,
@@ -239,6 +265,26 @@ def _whole(path: Path, stamp: Any) -> dict[str, Any] | None:
     except OSError:
         return None
     return {"stamp": now, "data": pack_bytes(data)}
+
+
+def _status(path: Path, stamp: Any, sent: dict[str, Any]) -> dict[str, Any] | None:
+    """status.json when its stamp moved: only the fields that changed (`changed`, `removed`) when the client
+    has the copy this connection sent last (its `stamp`), else whole."""
+    piece = _whole(path, stamp)
+    if piece is None:
+        return None
+    try:
+        fields = json.loads(unpack_bytes(piece["data"]))  # the bytes that go, whole or as a patch
+    except ValueError:
+        fields = None
+    before = sent.get("status")
+    sent["status"] = (piece["stamp"], fields) if isinstance(fields, dict) else None
+    if not isinstance(fields, dict) or before is None or before[0] != stamp:
+        return piece
+    old = before[1]
+    return {"stamp": piece["stamp"], "changed": {key: value for key, value in fields.items()
+                                                 if key not in old or old[key] != value},
+            "removed": [key for key in old if key not in fields]}
 
 
 def serve(places: list[str], stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
