@@ -189,3 +189,16 @@ def test_status_crosses_as_its_changed_fields_and_the_snapshot_names_once(tmp_pa
 
 def read_status(mirror: Path) -> dict:
     return json.loads((mirror / "status.json").read_text())
+
+
+def test_the_agent_resumes_no_live_run(tmp_path: Path) -> None:
+    import time
+
+    run = _run(tmp_path / "runs" / "20260101-000000-mnist-mlp")
+    (run / "status.json").write_text(json.dumps({"state": "running", "heartbeat": time.time(), "pid": os.getpid(),
+                                                 "host": socket.gethostname()}))
+    agent = Agent([str(tmp_path / "runs")])
+    refused = agent.answer({"id": 1, "op": "resume", "run": str(run), "steps": 100})
+    assert refused == {"id": 1, "ok": False, "error": f"{run.name} is running: it is still training"}
+    assert not agent.answer({"id": 2, "op": "resume", "run": str(run), "steps": "a lot"})["ok"]
+    assert "not a run under" in agent.answer({"id": 3, "op": "resume", "run": "/etc", "steps": 100})["error"]

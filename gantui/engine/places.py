@@ -66,6 +66,10 @@ class RunPlace(ABC):
         """Start `config` detached on the place's host (`processes` > 1: `gantui train --nproc N`); the run
         folder it will write."""
 
+    @abstractmethod
+    def resume(self, path: Path, steps: int) -> None:
+        """Start `gantui resume RUN --steps N` detached on the place's host (the run must not be live)."""
+
     def exports(self, path: Path) -> Path:
         """The local folder where what the user saves from run `path` goes (its exports/ when it is here)."""
         return RunLayout(path).exports
@@ -139,6 +143,11 @@ class LocalPlace(RunPlace):
         from gantui.engine.spawn import spawn_train
 
         return spawn_train(config, self.folder, processes).path
+
+    def resume(self, path: Path, steps: int) -> None:
+        from gantui.engine.spawn import spawn_resume
+
+        spawn_resume(path, steps, self.folder)
 
 
 # ---- which place holds a run -------------------------------------------------------------------------------

@@ -296,3 +296,29 @@ async def test_the_full_screen_samples_fetch_an_earlier_remote_snapshot_in_a_wor
     finally:
         release.set()
         timer.cancel()
+
+
+async def test_resume_of_a_remote_run_from_the_runs_list_runs_on_the_host(box, places_file, tmp_path: Path) -> None:
+    from gantui.engine.prepare import prepare_run
+    from gantui.engine.trainer import train
+
+    remote, local = tmp_path / "far", tmp_path / "near"
+    config = resolve_config("pattern1010", "pattern-mlp", steps=20, log_every=5, sample_every=20,
+                            checkpoint_every=20, device="cpu", runs_dir=str(remote))
+    prepared = prepare_run(config)
+    assert train(prepared) == "finished"
+    app = GanApp([local, f"box:{remote}"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: isinstance(screen, RunsScreen) and len(screen.rows) == 1, what="the remote run")
+        await press(pilot, "r")
+        await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "resume-steps", what="the dialog")
+        await press(pilot, "ctrl+a", "ctrl+k", *"40", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the resumed run's dashboard")
+        dashboard = app.screen
+        assert place_of(dashboard.path).host == "box" and dashboard.path.name == prepared.path.name
+        await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.state == "finished"
+                         and dashboard.poll.step == 40, timeout=120, what="the resumed run to finish on the host")
+    status = read_json(prepared.path / "status.json")
+    assert (status["state"], status["step"]) == ("finished", 40)
+    assert not local.exists() or not list(local.iterdir()), "nothing started here"

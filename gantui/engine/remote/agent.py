@@ -2,7 +2,7 @@
 
 Started over SSH on demand, one per connection. It is read-mostly: it sends run files (only the new bytes
 of the append-only ones, a whole file only when its stamp moved), writes control.json through the engine's
-control writer, and starts runs detached exactly as the app does locally. It serves ONLY run folders
+control writer, and starts (or resumes) runs detached exactly as the app does locally. It serves ONLY run folders
 directly under the places on its command line (paths resolved, symlinks too: no `..` escape), never
 executes anything from a run folder, and loads checkpoints only with weights_only=True.
 """
@@ -146,6 +146,25 @@ class Agent:
         started = spawn_train(config, root, processes)
         return {"run": str(started.path)}
 
+    def op_resume(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`gantui resume RUN --steps N` detached here, as the app does locally; never a live run."""
+        from gantui.engine.run.reader import read_json
+        from gantui.engine.run.state import LIVE_STATES, effective_state
+        from gantui.engine.spawn import spawn_resume
+
+        path = self.run(request.get("run"))
+        steps = request.get("steps")
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise UserError(f"steps must be a whole number of at least 1, not {steps!r}")
+        layout = RunLayout(path)
+        if not layout.config.is_file():
+            raise UserError(f"{path.name} never got as far as its configuration")
+        state = effective_state(read_json(layout.status) or {})
+        if state in LIVE_STATES:
+            raise UserError(f"{path.name} is {state.value}: it is still training")
+        started = spawn_resume(path, steps, path.parent)
+        return {"run": str(started.path)}
+
     def op_options(self, request: dict[str, Any]) -> dict[str, Any]:
         from gantui.engine.devices import available_devices
 
@@ -209,7 +228,7 @@ class Agent:
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
         "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control,
         "devices": op_devices, "launch": op_launch, "options": op_options, "explore": op_explore,
-        "check_data": op_check_data, "preview": op_preview,
+        "check_data": op_check_data, "preview": op_preview, "resume": op_resume,
     }
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:

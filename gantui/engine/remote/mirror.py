@@ -300,6 +300,11 @@ class RemotePlace(RunPlace):
         self._remote_names[_safe(name)] = name
         return self.run_path(_safe(name))
 
+    def resume(self, path: Path, steps: int) -> None:
+        """The host's agent starts `gantui resume` detached there (and refuses a run still live there)."""
+        self._ensure_connected()
+        self.link.request("resume", run=self.remote_path(path), steps=steps)
+
     def strip_maker(self, path: Path) -> RemoteStripMaker:
         return RemoteStripMaker(self, path)
 
