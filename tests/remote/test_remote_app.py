@@ -322,3 +322,21 @@ async def test_resume_of_a_remote_run_from_the_runs_list_runs_on_the_host(box, p
     status = read_json(prepared.path / "status.json")
     assert (status["state"], status["step"]) == ("finished", 40)
     assert not local.exists() or not list(local.iterdir()), "nothing started here"
+
+
+async def test_the_launcher_says_when_the_host_cannot_check_the_data(box, places_file, tmp_path: Path) -> None:
+    from app.test_launcher_runs import _tab_to
+
+    app = GanApp([tmp_path / "near", "nowhere:/tmp/runs"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "catalog", None) is not None, what="the catalog")
+        await wait_until(pilot, lambda: screen.preview is not None, what="the local preview")
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "down", "enter")
+        reason = screen.query_one("#data-reason")
+        await wait_until(pilot, lambda: "connection refused" in str(reason.render()), what="the host's problem")
+        assert str(reason.render()).startswith("✗ ssh nowhere: connection refused") and screen.preview is None
+        await press(pilot, "f5")  # nothing starts: the data was not checked there
+        assert isinstance(app.screen, type(screen))

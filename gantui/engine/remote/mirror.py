@@ -287,7 +287,11 @@ class RemotePlace(RunPlace):
                                       download=download)
         except RemoteError as error:
             return DataPreview(dataset, path, image_size, download, error=str(error), place=self.label)
-        return DataPreview.from_wire(reply, self.label)
+        try:
+            return DataPreview.from_wire(reply, self.label)
+        except (TypeError, ValueError) as error:  # not this version's preview: say so, never "loading…" forever
+            return DataPreview(dataset, path, image_size, download, place=self.label,
+                               error=f"{self.host} sent a preview this gantui cannot read ({error})")
 
     def device_options(self) -> list[tuple[str, str]] | None:
         reply = self.link.request("options")
