@@ -54,20 +54,32 @@ def bytes_per_minute(remote: Path, seconds: float) -> dict[str, float]:
             follower.poll()  # the catch-up is not the steady state
             link = place.link
             before, rows = link.bytes_in + link.bytes_out, follower.poll().metrics.count
+            tails = _tail_bytes(path)
             started = time.monotonic()
+            polls = 0
             while time.monotonic() - started < seconds:
                 read = follower.poll()
+                polls += 1
                 if samples:
                     place.picture(path)  # the dashboard shows the latest snapshot
                 time.sleep(0.5)  # the dashboard's POLL_S
             elapsed = time.monotonic() - started
             moved = link.bytes_in + link.bytes_out - before
             figures[name] = moved / elapsed * 60
+            figures[f"{name}_not_rows"] = (moved - (_tail_bytes(path) - tails)) / elapsed * 60  # status, requests…
+            figures[f"{name}_polls_per_minute"] = polls / elapsed * 60
             figures[f"{name}_rows_per_minute"] = (read.metrics.count - rows) / elapsed * 60
         close_all()
     finally:
         os.killpg(spawned.process.pid, signal.SIGKILL)
     return figures
+
+
+def _tail_bytes(mirror: Path) -> int:
+    """The bytes of the mirror's append-only files: what the rows (metrics, evaluations, events) brought."""
+    from gantui.engine.remote.agent import TAIL_FILES
+
+    return sum((mirror / name).stat().st_size for name in TAIL_FILES if (mirror / name).exists())
 
 
 def _write_runs(folder: Path, count: int) -> None:

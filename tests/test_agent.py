@@ -130,3 +130,75 @@ def test_a_hosts_status_is_read_on_this_clock_and_its_pid_only_here(tmp_path: Pa
     assert effective_state(seen) is RunState.RUNNING  # not lost: neither the clock nor a pid here says so
     place.link.hello = {"machine": machine_id()}  # the host is this machine: its pid is looked up here
     assert effective_state(json.loads(place._localise_status(json.dumps(status).encode(), host_now))) is RunState.LOST
+
+
+def test_status_crosses_as_its_changed_fields_and_the_snapshot_names_once(tmp_path: Path) -> None:
+    import time
+
+    from gantui.engine.remote.mirror import RemotePlace
+
+    run = _run(tmp_path / "runs" / "20260101-000000-mnist-mlp")
+    (run / "samples").mkdir()
+    (run / "samples" / "step-0.png").write_bytes(b"png")
+    status = {"state": "running", "step": 10, "total_steps": 100, "heartbeat": time.time(), "loss_d": 0.7}
+
+    def write(**fields) -> None:
+        status.update(fields)
+        (run / "status.json").write_text(json.dumps(status))
+        stamp = (run / "status.json").stat().st_mtime_ns + 1000  # a new stamp even on a coarse clock
+        os.utime(run / "status.json", ns=(stamp, stamp))
+
+    write()
+    agent = Agent([str(tmp_path / "runs")])
+    place = RemotePlace(RemoteSpec("gpu1", str(tmp_path / "runs")))
+    place.link.hello = {"machine": "another machine"}
+    mirror = place.run_path(run.name)
+
+    def sync() -> dict:
+        reply = agent.answer({"id": 1, "op": "sync", "run": str(run), "files": ["status.json"],
+                              "have": place._have(mirror, ("status.json",))})
+        place._apply(mirror, reply)
+        return reply
+
+    first = sync()
+    assert "data" in first["files"]["status.json"] and first["samples"] == ["step-0.png"]
+    write(heartbeat=status["heartbeat"] + 2)  # a heartbeat alone: only it crosses
+    second = sync()
+    assert second["files"]["status.json"]["changed"] == {"heartbeat": status["heartbeat"]}
+    assert "samples" not in second, "the snapshot names cross again only when they change"
+    status.pop("loss_d")
+    write(step=20)
+    third = sync()["files"]["status.json"]
+    assert third["changed"] == {"step": 20} and third["removed"] == ["loss_d"]
+    seen = read_status(mirror)
+    assert {key: seen[key] for key in ("state", "step", "total_steps")} == {"state": "running", "step": 20,
+                                                                            "total_steps": 100}
+    assert "loss_d" not in seen and abs(seen["heartbeat"] - status["heartbeat"]) < 2  # on this clock: honest
+    (run / "samples" / "step-10.png").write_bytes(b"png")
+    assert sync()["samples"] == ["step-0.png", "step-10.png"]
+    assert (mirror / "samples" / "step-10.png").exists()
+    fresh = Agent([str(tmp_path / "runs")])  # a new connection knows nothing the client has: whole again
+    again = fresh.answer({"id": 2, "op": "sync", "run": str(run), "files": ["status.json"],
+                          "have": place._have(mirror, ("status.json",))})
+    assert again["files"] == {} and again["samples"] == ["step-0.png", "step-10.png"]  # unchanged since: nothing
+    write(step=30)
+    patched = fresh.answer({"id": 3, "op": "sync", "run": str(run), "files": ["status.json"],
+                            "have": place._have(mirror, ("status.json",))})["files"]["status.json"]
+    assert "data" in patched, "a patch only against a copy this connection sent"
+
+
+def read_status(mirror: Path) -> dict:
+    return json.loads((mirror / "status.json").read_text())
+
+
+def test_the_agent_resumes_no_live_run(tmp_path: Path) -> None:
+    import time
+
+    run = _run(tmp_path / "runs" / "20260101-000000-mnist-mlp")
+    (run / "status.json").write_text(json.dumps({"state": "running", "heartbeat": time.time(), "pid": os.getpid(),
+                                                 "host": socket.gethostname()}))
+    agent = Agent([str(tmp_path / "runs")])
+    refused = agent.answer({"id": 1, "op": "resume", "run": str(run), "steps": 100})
+    assert refused == {"id": 1, "ok": False, "error": f"{run.name} is running: it is still training"}
+    assert not agent.answer({"id": 2, "op": "resume", "run": str(run), "steps": "a lot"})["ok"]
+    assert "not a run under" in agent.answer({"id": 3, "op": "resume", "run": "/etc", "steps": 100})["error"]

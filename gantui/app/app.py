@@ -27,7 +27,7 @@ from gantui.app.screens.choice import ChoiceScreen
 from gantui.app.screens.dashboard import DashboardScreen
 from gantui.engine.config import SETTINGS
 from gantui.engine.errors import UserError
-from gantui.engine.places import LocalPlace, RunPlace, close_all, open_places
+from gantui.engine.places import LocalPlace, RunPlace, close_all, open_places, place_of
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -149,6 +149,16 @@ class GanApp(App):
             return
         self.call_from_thread(self.push_screen, self.dashboard(path, can_go_back=True))
 
+    @work(thread=True, group="remote-launch", exit_on_error=False)
+    def _resume_remote(self, place: RunPlace, path: Path, steps: int) -> None:
+        try:
+            place.resume(path, steps)
+        except Exception as error:  # refused there (still live) or unreachable: one line
+            self.call_from_thread(self.notify, f"cannot resume on {place.host}: {error}", title="Cannot resume",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self.push_screen, self.dashboard(path, can_go_back=True))
+
     def open_run(self, path: Path) -> None:
         handle = next((h for h in self.started_runs if h.path == path), None)
         self.push_screen(self.dashboard(path, handle, can_go_back=True))
@@ -170,8 +180,13 @@ class GanApp(App):
 
         self.push_screen(ExplorerScreen(path, graphics=self.graphics))
 
-    def resume_run(self, path: Path, steps: int) -> RunHandle:
-        """`gantui resume RUN --steps N` as a child in its own session, and its dashboard."""
+    def resume_run(self, path: Path, steps: int) -> RunHandle | None:
+        """`gantui resume RUN --steps N` as a child in its own session, and its dashboard. A remote run: the
+        host's agent starts it detached there (a worker, as a remote start)."""
+        place = place_of(path)
+        if place.host is not None:
+            self._resume_remote(place, path, steps)
+            return None
         handle = start_resume_process(path, steps, self.runs_dirs[0])
         self.started_runs.append(handle)
         self.push_screen(self.dashboard(path, handle, can_go_back=True))

@@ -12,6 +12,7 @@ from typing import Any
 from textual.message import Message
 
 from gantui.app.runview.follow import RunPoll
+from gantui.engine.preview import ArchRow, DataPreview  # noqa: F401 (the launcher's, made in the engine)
 
 
 class RunPolled(Message):
@@ -23,18 +24,6 @@ class RunPolled(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunPolled) and message.poll.path == self.poll.path
-
-
-@dataclass(frozen=True)
-class ArchRow:
-    """One architecture in the launcher's menu, as it fits the chosen data."""
-
-    name: str
-    description: str
-    problem: str | None  # None when it can train on the data
-    params_g: int | None = None
-    params_d: int | None = None
-    image_size: int | None = None  # the pictures are resized to this for it (None: it takes them as they come)
 
 
 @dataclass(frozen=True)
@@ -52,26 +41,6 @@ class CatalogLoaded(Message):
     def __init__(self, catalog: Catalog) -> None:
         super().__init__()
         self.catalog = catalog
-
-
-@dataclass(frozen=True)
-class DataPreview:
-    """A few real samples: a picture (H×W×C uint8) for images, vectors for toy data, or why not."""
-
-    dataset: str
-    data_path: str | None
-    image_size: int | None = None  # the image size asked for (None: the architecture's)
-    download: bool = False  # fetched by torchvision first
-    summary: str = ""
-    picture: Any = None  # numpy uint8 array
-    vectors: list[list[float]] | None = None
-    archs: tuple[ArchRow, ...] = ()
-    error: str | None = None
-
-    @property
-    def key(self) -> tuple[str, str | None, int | None, bool]:
-        """What this preview answers: the dataset, its path, the image size asked for and whether to fetch it."""
-        return (self.dataset, self.data_path, self.image_size, self.download)
 
 
 class PreviewLoaded(Message):

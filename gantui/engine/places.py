@@ -19,6 +19,7 @@ from gantui.engine.run.reader import run_folders
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
+    from gantui.engine.preview import DataPreview
     from gantui.engine.remote.ssh import SshSettings
 
 DISCONNECTED = "disconnected — retrying"
@@ -65,9 +66,26 @@ class RunPlace(ABC):
         """Start `config` detached on the place's host (`processes` > 1: `gantui train --nproc N`); the run
         folder it will write."""
 
+    @abstractmethod
+    def resume(self, path: Path, steps: int) -> None:
+        """Start `gantui resume RUN --steps N` detached on the place's host (the run must not be live)."""
+
     def exports(self, path: Path) -> Path:
         """The local folder where what the user saves from run `path` goes (its exports/ when it is here)."""
         return RunLayout(path).exports
+
+    def check_data(self, dataset: str, path: str | None, download: bool = False) -> str | None:
+        """Why `path` will not load as `dataset` on the place's host (None: it will); cheap, as the form is typed."""
+        from gantui.engine.data import validate_data_path
+
+        return validate_data_path(dataset, path, download)
+
+    def preview_data(self, dataset: str, path: str | None, image_size: int | None = None,
+                     download: bool = False) -> DataPreview:
+        """A few real samples of the data as the place's host reads it, and how each architecture fits it."""
+        from gantui.engine.preview import load_preview
+
+        return load_preview(dataset, path, image_size, download)
 
     def devices(self) -> str | None:
         """A one-line summary of the host's devices (None: nothing to add for this machine)."""
@@ -125,6 +143,11 @@ class LocalPlace(RunPlace):
         from gantui.engine.spawn import spawn_train
 
         return spawn_train(config, self.folder, processes).path
+
+    def resume(self, path: Path, steps: int) -> None:
+        from gantui.engine.spawn import spawn_resume
+
+        spawn_resume(path, steps, self.folder)
 
 
 # ---- which place holds a run -------------------------------------------------------------------------------

@@ -162,6 +162,9 @@ async def test_the_launcher_starts_a_run_on_the_remote_place_by_keys(box, places
         assert screen.place.host == "box"
         device = screen.query_one("#device")
         await wait_until(pilot, lambda: any(value == "cpu" for _, value in device._options), what="the host's devices")
+        await wait_until(pilot, lambda: screen.preview is not None and screen.preview.place == f"box:{remote}",
+                         what="the data checked and previewed on the host")
+        assert screen.arch == "pattern-mlp" and screen.query_one("#length").value == "60", "the form kept"
         await press(pilot, "f5")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the remote run's dashboard")
         dashboard = app.screen
@@ -199,3 +202,141 @@ async def test_the_explorer_generates_on_the_host_that_has_the_checkpoint(box, p
         expected = StripMaker(prepared.path).make(0, 1, 8).pictures
         assert set(drawn) == set(expected) == {"interpolation", "arithmetic", "classes"}
         assert all(np.array_equal(drawn[name], expected[name]) for name in expected)
+
+
+async def test_the_launcher_checks_and_previews_the_data_on_the_remote_host(
+        box, places_file, tmp_path: Path, monkeypatch) -> None:
+    """A data path only the host can read (relative to the agent's folder there) is ✗ here and ✓ on the host,
+    and the preview is the host's pictures."""
+    import json
+
+    from app.test_launcher_runs import _tab_to
+    from PIL import Image
+
+    host_folder, here = tmp_path / "host-cwd", tmp_path / "laptop"
+    for index, colour in enumerate([(200, 10, 10), (10, 200, 10), (10, 10, 200)]):
+        (host_folder / "pics" / "all").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (20, 20), colour).save(host_folder / "pics" / "all" / f"{index}.png")
+    here.mkdir()
+    monkeypatch.chdir(here)  # "pics" is nothing here
+    settings = json.loads(places_file.read_text())
+    settings["remote_command"] = f"cd {host_folder} && {settings['remote_command']}"  # the agent's folder there
+    places_file.write_text(json.dumps(settings))
+    remote = tmp_path / "far"
+    remote.mkdir()
+    app = GanApp([here / "runs", f"box:{remote}"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "catalog", None) is not None, what="the catalog")
+        await pilot.press("enter", *"imagefolder", "enter")
+        await wait_until(pilot, lambda: screen.dataset == "imagefolder", what="imagefolder chosen")
+        await _tab_to(pilot, screen, "data")
+        await pilot.press(*"pics")
+        reason = screen.query_one("#data-reason")
+        await wait_until(pilot, lambda: str(reason.render()) == "✗ pics is not a folder", what="the local check")
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "down", "enter")  # the remote place: the check goes to its agent
+        assert screen.place.host == "box"
+        await wait_until(pilot, lambda: str(reason.render()) == "✓ usable on box", what="the host's check")
+        await wait_until(pilot, lambda: screen.preview is not None, what="the host's preview")
+        preview = screen.preview
+        assert preview.place == f"box:{remote}" and preview.error is None, preview.error
+        assert preview.summary.startswith("3×64×64 · 3 samples"), preview.summary
+        assert preview.picture is not None and preview.picture.dtype == np.uint8
+        assert any(row.problem is None for row in preview.archs) and screen.arch is not None
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "up", "enter")  # back here: checked here again
+        await wait_until(pilot, lambda: str(reason.render()) == "✗ pics is not a folder", what="checked here again")
+        assert screen.preview is None
+
+
+async def test_the_full_screen_samples_fetch_an_earlier_remote_snapshot_in_a_worker(
+        box, places_file, tmp_path: Path) -> None:
+    """While the host takes its time sending a snapshot, the screen says so and keeps answering keys."""
+    import threading
+
+    from gantui.app.screens.samples import SamplesScreen
+
+    remote = tmp_path / "far"
+    build_image_run(remote / MNIST_RUN)
+    place = open_place(f"box:{remote}")
+    mirror = place.run_folders()[0]
+    release, asked = threading.Event(), threading.Event()
+    request = place.link.request
+
+    def slow_request(op: str, **fields):
+        if op == "picture":
+            asked.set()
+            release.wait(30)  # the host is slow: a UI thread waiting here would freeze the test too
+        return request(op, **fields)
+
+    place.link.request = slow_request
+    timer = threading.Timer(30, release.set)  # never hang the suite, even when the screen waits after all
+    timer.start()
+    app = GanApp([tmp_path / "near"], watch=mirror, graphics="ascii", poll_interval=0.1, probe_host=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            dashboard = app.screen
+            await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.sample_steps,
+                             what="the remote run's snapshots")
+            await press(pilot, "Z")
+            await wait_until(pilot, lambda: isinstance(app.screen, SamplesScreen), what="the full-screen samples")
+            screen = app.screen
+            message = screen.query_one("#sample-message")
+            await press(pilot, "comma")  # step 400: only a placeholder in the mirror yet
+            await wait_until(pilot, lambda: asked.is_set() and screen.sample_step == 400, what="the fetch asked")
+            assert str(message.render()) == "fetching step 400 from box…"
+            await press(pilot, "z")  # keys still work while the host is sending
+            assert not release.is_set(), "the screen waited for the host"
+            release.set()
+            await wait_until(pilot, lambda: screen.query_one("SampleView").picture is not None,
+                             what="the fetched snapshot drawn")
+            assert (mirror / "samples" / "step-400.png").stat().st_size > 0
+    finally:
+        release.set()
+        timer.cancel()
+
+
+async def test_resume_of_a_remote_run_from_the_runs_list_runs_on_the_host(box, places_file, tmp_path: Path) -> None:
+    from gantui.engine.prepare import prepare_run
+    from gantui.engine.trainer import train
+
+    remote, local = tmp_path / "far", tmp_path / "near"
+    config = resolve_config("pattern1010", "pattern-mlp", steps=20, log_every=5, sample_every=20,
+                            checkpoint_every=20, device="cpu", runs_dir=str(remote))
+    prepared = prepare_run(config)
+    assert train(prepared) == "finished"
+    app = GanApp([local, f"box:{remote}"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: isinstance(screen, RunsScreen) and len(screen.rows) == 1, what="the remote run")
+        await press(pilot, "r")
+        await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "resume-steps", what="the dialog")
+        await press(pilot, "ctrl+a", "ctrl+k", *"40", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the resumed run's dashboard")
+        dashboard = app.screen
+        assert place_of(dashboard.path).host == "box" and dashboard.path.name == prepared.path.name
+        await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.state == "finished"
+                         and dashboard.poll.step == 40, timeout=120, what="the resumed run to finish on the host")
+    status = read_json(prepared.path / "status.json")
+    assert (status["state"], status["step"]) == ("finished", 40)
+    assert not local.exists() or not list(local.iterdir()), "nothing started here"
+
+
+async def test_the_launcher_says_when_the_host_cannot_check_the_data(box, places_file, tmp_path: Path) -> None:
+    from app.test_launcher_runs import _tab_to
+
+    app = GanApp([tmp_path / "near", "nowhere:/tmp/runs"], graphics="ascii", poll_interval=0.1, probe_host=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "catalog", None) is not None, what="the catalog")
+        await wait_until(pilot, lambda: screen.preview is not None, what="the local preview")
+        await _tab_to(pilot, screen, "place")
+        await pilot.press("enter", "down", "enter")
+        reason = screen.query_one("#data-reason")
+        await wait_until(pilot, lambda: "connection refused" in str(reason.render()), what="the host's problem")
+        assert str(reason.render()).startswith("✗ ssh nowhere: connection refused") and screen.preview is None
+        await press(pilot, "f5")  # nothing starts: the data was not checked there
+        assert isinstance(app.screen, type(screen))

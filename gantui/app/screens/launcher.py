@@ -8,7 +8,6 @@ another (`PreviewLoaded`). The screen itself never waits on either.
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from textual.worker import get_current_worker
 
 from gantui.app.format import short_count
 from gantui.app.launch import check_processes, offers_processes
-from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, DataPreview, PreviewLoaded
+from gantui.app.messages import ArchRow, Catalog, CatalogLoaded, PreviewLoaded
 from gantui.app.screens.help import HelpScreen
 from gantui.app.screens.run_picker import RunPickerScreen
 from gantui.app.widgets.fitting_footer import FittingFooter
@@ -36,9 +35,9 @@ from gantui.app.widgets.too_small import TooSmall
 from gantui.engine.config import SETTINGS, TrainConfig
 from gantui.engine.errors import UserError
 from gantui.engine.places import LocalPlace, RunPlace, open_places
+from gantui.engine.preview import PREVIEW_COUNT, DataPreview, load_preview  # noqa: F401 (tests read them here)
 
 DEFAULT_DATASET = "mnist"
-PREVIEW_COUNT = 16
 TYPING_PAUSE_S = 0.3  # wait this long after a keystroke before loading a typed data path or image size
 # The form's sections: the training options with a launcher label, in this order (engine/config.py declares them).
 TRAINING_FIELDS = ("loss", "optimizer", "lr", "betas", "batch_size", "length", "latent_dim", "latent", "seed",
@@ -218,6 +217,7 @@ class LauncherScreen(Screen):
         if not isinstance(event.value, int):
             return
         self.place = self.places[event.value]
+        self._data_changed()  # the data path is checked where the run would start
         if self.place.host is None:
             if self.catalog is not None:
                 self._offer_devices(self.catalog.devices)
@@ -282,42 +282,80 @@ class LauncherScreen(Screen):
     def _data_changed(self) -> None:
         if self.catalog is None or self.dataset is None:
             return
-        from gantui.engine.data import validate_data_path
-
         path = self.query_one("#data", Input).value.strip() or None
-        reason = validate_data_path(self.dataset, path, self.download)
+        if self.place.host is None:
+            from gantui.engine.data import validate_data_path
+
+            self._show_reason(validate_data_path(self.dataset, path, self.download))
+            return
+        # the data is the host's: its agent checks the path (and makes the preview), in a thread
+        self.preview = None
+        self._show_reason(None, f"checking on {self.place.host}…")
+        self._show_archs((), forget=False)
+        self.query_one("#preview", SampleView).show_message(f"checking the data on {self.place.host}…")
+        self._check_on_host(self.place, self._preview_key(self.place))
+
+    def _preview_key(self, place: RunPlace) -> tuple[str, str | None, int | None, bool, str]:
+        """What the form asks to preview now, and where (`DataPreview.key`)."""
+        path = self.query_one("#data", Input).value.strip() or None
+        return (self.dataset or "", path, self.image_size, self.download, place.label if place.host else "")
+
+    def _show_reason(self, reason: str | None, pending: str | None = None) -> None:
+        """The data path's check: ✗ why not (and no preview), ✓ usable (and its preview), or still `pending`."""
+        path = self.query_one("#data", Input).value.strip() or None
         label = self.query_one("#data-reason", Static)
         label.set_class(reason is not None, "-problem")
-        label.update(Content(f"✗ {reason}" if reason else ("✓ usable" if path else "")))
-        label.display = bool(reason or path)
+        where = f" on {self.place.host}" if self.place.host else ""
+        label.update(Content(pending or (f"✗ {reason}" if reason else (f"✓ usable{where}" if path else ""))))
+        label.display = bool(reason or path or pending)
+        if pending:
+            return
         if reason is None:
-            self._start_preview(self.dataset, path, self.image_size, self.download)
+            assert self.dataset is not None
+            self._start_preview(self.place, self.dataset, path, self.image_size, self.download)
         else:  # forget the last preview: the same data chosen again must load again, and F5 start nothing
             self.preview = None
             self._show_archs((), "no architecture: the data cannot be used")
             self.query_one("#preview", SampleView).show_message(reason)
 
-    def _start_preview(self, dataset: str, path: str | None, image_size: int | None, download: bool) -> None:
-        if self.preview is not None and self.preview.key == (dataset, path, image_size, download):
-            return
-        self.preview = None
-        self.query_one("#preview", SampleView).show_message(f"loading {dataset}…")
-        self._show_archs(())
-        self._load_preview(dataset, path, image_size, download)
-
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _load_preview(self, dataset: str, path: str | None, image_size: int | None, download: bool) -> None:
-        if path is not None or image_size is not None:
-            time.sleep(TYPING_PAUSE_S)  # the user may still be typing
+    def _check_on_host(self, place: RunPlace, key: tuple[str, str | None, int | None, bool, str]) -> None:
+        dataset, path, _size, download, _where = key
+        if path is not None:
+            time.sleep(TYPING_PAUSE_S)  # the user may still be typing: one request for the path typed
             if get_current_worker().is_cancelled:
                 return
-        self.post_message(PreviewLoaded(load_preview(dataset, path, image_size, download)))
+        reason = place.check_data(dataset, path, download)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._checked_on_host, place, key, reason)
+
+    def _checked_on_host(self, place: RunPlace, key: tuple, reason: str | None) -> None:
+        if place is self.place and key == self._preview_key(place):  # else an answer to an older question
+            self._show_reason(reason)
+
+    def _start_preview(self, place: RunPlace, dataset: str, path: str | None, image_size: int | None,
+                       download: bool) -> None:
+        if self.preview is not None and self.preview.key == self._preview_key(place):
+            return
+        self.preview = None
+        where = f" on {place.host}" if place.host else ""
+        self.query_one("#preview", SampleView).show_message(f"loading {dataset}{where}…")
+        self._show_archs((), forget=place.host is None)
+        self._load_preview(place, dataset, path, image_size, download)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _load_preview(self, place: RunPlace, dataset: str, path: str | None, image_size: int | None,
+                      download: bool) -> None:
+        if place.host is None and (path is not None or image_size is not None):
+            time.sleep(TYPING_PAUSE_S)  # the user may still be typing (a host's check waited already)
+            if get_current_worker().is_cancelled:
+                return
+        self.post_message(PreviewLoaded(place.preview_data(dataset, path, image_size, download)))
 
     @on(PreviewLoaded)
     def _preview_loaded(self, message: PreviewLoaded) -> None:
         preview = message.preview
-        path = self.query_one("#data", Input).value.strip() or None
-        if preview.key != (self.dataset, path, self.image_size, self.download):
+        if preview.key != self._preview_key(self.place):
             return  # an answer to an older question
         self.preview = preview
         view = self.query_one("#preview", SampleView)
@@ -331,11 +369,15 @@ class LauncherScreen(Screen):
         self._show_archs(preview.archs, "no architecture: the data cannot be used")
 
     # ---- architectures ------------------------------------------------------------------------------------
-    def _show_archs(self, rows: tuple[ArchRow, ...], empty: str = "waiting for the data…") -> None:
+    def _show_archs(self, rows: tuple[ArchRow, ...], empty: str = "waiting for the data…",
+                    forget: bool = True) -> None:
+        """The architecture menu for `rows`; none yet and not `forget`: the choice (and the form) stays for the
+        same data read elsewhere (another place's check and preview)."""
         menu = self.query_one("#arch", OptionList)
         if not rows:
             menu.set_options([Option(empty, disabled=True)])
-            self._choose_arch(None)
+            if forget:
+                self._choose_arch(None)
             return
         menu.set_options([Option(_arch_prompt(row), id=row.name, disabled=row.problem is not None) for row in rows])
         usable = [row.name for row in rows if row.problem is None]
@@ -455,49 +497,3 @@ def load_catalog() -> Catalog:
 
     return Catalog(datasets=dict(DATASETS), archs=dict(ARCHS),
                    devices=[(device.name, device.label) for device in available_devices()])
-
-
-def load_preview(dataset: str, path: str | None, image_size: int | None = None, download: bool = False) -> DataPreview:
-    """A few real samples of `dataset` (fetched first when `download`) and how every architecture fits it;
-    never raises."""
-    try:
-        return _load_preview(dataset, path, image_size, download)
-    except UserError as error:
-        return DataPreview(dataset, path, image_size, download, error=str(error))
-    except Exception as error:  # a broken file must not take the launcher down
-        return DataPreview(dataset, path, image_size, download,
-                           error=f"{type(error).__name__}: {error}".splitlines()[0])
-
-
-@functools.lru_cache(maxsize=1)
-def _source(dataset: str, path: str | None, download: bool) -> Any:
-    """The dataset as it comes, kept while only the image size is being typed (each try reloaded it before)."""
-    from gantui.engine.data import load_dataset
-
-    return load_dataset(dataset, path, download=download)
-
-
-def _load_preview(dataset: str, path: str | None, image_size: int | None, download: bool) -> DataPreview:
-    from gantui.engine.models import build_models, count_parameters, get_arch
-    from gantui.engine.models.fit import fits
-    from gantui.engine.samples import image_grid
-
-    source = _source(dataset, path, download)
-    info = source.info
-    samples, _labels = source.preview(PREVIEW_COUNT)
-    rows = []
-    for fitted in fits(dataset, info, image_size):  # the same rule `gantui train` applies
-        spec = get_arch(fitted.arch)
-        params_g = params_d = None
-        if fitted.usable:
-            generator, discriminator = build_models(spec.name, fitted.info, spec.defaults.latent_dim)
-            params_g, params_d = count_parameters(generator), count_parameters(discriminator)
-        resized = fitted.image_size if fitted.image_size and info.image_size != (fitted.image_size,) * 2 else None
-        rows.append(ArchRow(spec.name, spec.description, fitted.problem, params_g, params_d, resized))
-    shape = "×".join(str(n) for n in info.shape)
-    size = f"{info.size:,} samples" if info.size else "endless"
-    summary = f"{shape} · {size}" + (f" · {info.num_classes} classes" if info.num_classes else "")
-    if info.is_image:
-        return DataPreview(dataset, path, image_size, download, summary,
-                           picture=image_grid(samples, "unit", columns=4), archs=tuple(rows))
-    return DataPreview(dataset, path, image_size, download, summary, vectors=samples.tolist(), archs=tuple(rows))

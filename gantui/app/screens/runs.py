@@ -306,9 +306,6 @@ class RunsScreen(Screen):
         if row.is_live:
             self.notify(f"{row.name} is {row.state}: it is still training", severity="warning")
             return
-        if row.host:
-            self.notify(f"{row.name} is on {row.host}: resume it there (gantui resume {row.name})", severity="warning")
-            return
         if not row.has_config:
             self.notify(f"{row.name} never got as far as its configuration: delete it (d) and start again",
                         severity="warning")
@@ -334,7 +331,8 @@ class RunsScreen(Screen):
             self.notify(f"{row.name} is {row.state}: stop it before deleting it", severity="error")
             return
         if row.host:
-            self.notify(f"{row.name} is on {row.host}: delete it there", severity="warning")
+            self.notify(f"{row.name} is on {row.host}: delete it there (gantui removes nothing on a host)",
+                        severity="warning")
             return
         question = f"Delete {row.name} ({row.state}, step {count(row.step)})? Its whole folder is removed: {row.path}"
         self.app.push_screen(ChoiceScreen(question, [("y", "Delete", "delete"), ("n", "Keep", "keep")]),

@@ -2,7 +2,7 @@
 
 Started over SSH on demand, one per connection. It is read-mostly: it sends run files (only the new bytes
 of the append-only ones, a whole file only when its stamp moved), writes control.json through the engine's
-control writer, and starts runs detached exactly as the app does locally. It serves ONLY run folders
+control writer, and starts (or resumes) runs detached exactly as the app does locally. It serves ONLY run folders
 directly under the places on its command line (paths resolved, symlinks too: no `..` escape), never
 executes anything from a run folder, and loads checkpoints only with weights_only=True.
 """
@@ -10,6 +10,7 @@ executes anything from a run folder, and loads checkpoints only with weights_onl
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sys
@@ -19,7 +20,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gantui.engine.errors import UserError
-from gantui.engine.remote.protocol import HELLO, PROTOCOL_VERSION, ProtocolError, decode, encode, pack_bytes
+from gantui.engine.remote.protocol import (
+    HELLO,
+    PROTOCOL_VERSION,
+    ProtocolError,
+    decode,
+    encode,
+    pack_bytes,
+    unpack_bytes,
+)
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.reader import run_folders
 
@@ -34,6 +43,8 @@ TAIL_FILES = tuple(map(_relative, (_TEMPLATE.metrics, _TEMPLATE.evals, _TEMPLATE
                                    _TEMPLATE.ranks)))  # sent by their new bytes
 WHOLE_FILES = tuple(map(_relative, (_TEMPLATE.status, _TEMPLATE.config, _TEMPLATE.latest_png,
                                     _TEMPLATE.latest_json)))  # sent whole when their stamp moved
+STATUS_FILE = _relative(_TEMPLATE.status)  # sent as its changed fields once the client has a copy (a heartbeat
+# changes it every few seconds, a training step more often: the rest of it stays)
 LISTING_FILES = tuple(map(_relative, (_TEMPLATE.status, _TEMPLATE.config, _TEMPLATE.evals)))  # the runs list's
 MAX_CHUNK = 8 * 1024 * 1024  # of one tail in one reply: a long run's first read comes in a few replies
 
@@ -45,6 +56,8 @@ class Agent:
         self.places = {given: Path(given).expanduser().resolve() for given in places}
         self.roots = set(self.places.values())
         self.makers: dict[Path, Any] = {}  # the explorer's loaded generators, by run
+        # what this connection last sent of each run: status.json (stamp, fields) and the snapshots' names
+        self.sent: dict[Path, dict[str, Any]] = {}
 
     def hello(self) -> dict[str, Any]:
         from gantui.engine.remote.host import machine_id
@@ -74,8 +87,11 @@ class Agent:
         root = self.place(request.get("place"))
         have = request.get("have") or {}
         runs = {}
-        for folder in run_folders([root]):
+        folders = run_folders([root])
+        for folder in folders:
             runs[folder.name] = self._files(folder, have.get(folder.name) or {}, LISTING_FILES)
+        for gone in [folder for folder in self.sent if folder.parent == root and folder not in folders]:
+            del self.sent[gone]  # the client drops its copy of a run that went: one that comes back is new
         return {"place": str(root), "runs": runs}
 
     def op_sync(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -130,10 +146,44 @@ class Agent:
         started = spawn_train(config, root, processes)
         return {"run": str(started.path)}
 
+    def op_resume(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`gantui resume RUN --steps N` detached here, as the app does locally; never a live run."""
+        from gantui.engine.run.reader import read_json
+        from gantui.engine.run.state import LIVE_STATES, effective_state
+        from gantui.engine.spawn import spawn_resume
+
+        path = self.run(request.get("run"))
+        steps = request.get("steps")
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise UserError(f"steps must be a whole number of at least 1, not {steps!r}")
+        layout = RunLayout(path)
+        if not layout.config.is_file():
+            raise UserError(f"{path.name} never got as far as its configuration")
+        state = effective_state(read_json(layout.status) or {})
+        if state in LIVE_STATES:
+            raise UserError(f"{path.name} is {state.value}: it is still training")
+        started = spawn_resume(path, steps, path.parent)
+        return {"run": str(started.path)}
+
     def op_options(self, request: dict[str, Any]) -> dict[str, Any]:
         from gantui.engine.devices import available_devices
 
         return {"devices": [[option.name, option.label] for option in available_devices()]}
+
+    def op_check_data(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Why the launcher's data path will not load here (None: it will): the data is this host's."""
+        from gantui.engine.data import validate_data_path
+
+        return {"reason": validate_data_path(str(request.get("dataset")), _text(request.get("path")),
+                                             bool(request.get("download")))}
+
+    def op_preview(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The launcher's preview of the data as this host reads it (made here, sent as plain values)."""
+        from gantui.engine.preview import load_preview
+
+        size = request.get("image_size")
+        return load_preview(str(request.get("dataset")), _text(request.get("path")),
+                            int(size) if size is not None else None, bool(request.get("download"))).to_wire()
 
     def op_explore(self, request: dict[str, Any]) -> dict[str, Any]:
         """The explorer's strips, made here where the checkpoint is (loaded weights_only, kept per run)."""
@@ -153,21 +203,32 @@ class Agent:
 
     # ---- files ---------------------------------------------------------------------------------------------
     def _files(self, folder: Path, have: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        """The pieces of `names` newer than what the client `have`s; the snapshots' names when they changed."""
         files: dict[str, Any] = {}
+        sent = self.sent.setdefault(folder, {})
         for name in names:
             path = folder / name
             known = have.get(name)
-            piece = _tail(path, known) if name in TAIL_FILES else _whole(path, known)
+            if name in TAIL_FILES:
+                piece = _tail(path, known)
+            elif name == STATUS_FILE:
+                piece = _status(path, known, sent)
+            else:
+                piece = _whole(path, known)
             if piece is not None:
                 files[name] = piece
         layout = RunLayout(folder)
+        reply: dict[str, Any] = {"files": files, "has_checkpoint": layout.last_checkpoint.is_file(),
+                                 "age": layout.age(), "now": time.time()}
         samples = sorted(child.name for child in layout.samples.glob("step-*.*")) if layout.samples.is_dir() else []
-        return {"files": files, "samples": samples,
-                "has_checkpoint": layout.last_checkpoint.is_file(), "age": layout.age(), "now": time.time()}
+        if samples != sent.get("samples"):  # a new connection sends them once, then only when they change
+            reply["samples"] = sent["samples"] = samples
+        return reply
 
     OPS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
         "ping": op_ping, "scan": op_scan, "sync": op_sync, "picture": op_picture, "control": op_control,
         "devices": op_devices, "launch": op_launch, "options": op_options, "explore": op_explore,
+        "check_data": op_check_data, "preview": op_preview, "resume": op_resume,
     }
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +241,10 @@ class Agent:
         except (UserError, ValueError, TypeError, OSError) as error:
             return {"id": ident, "ok": False, "error": " ".join(str(error).split()) or type(error).__name__}
         return {"id": ident, "ok": True, **reply}
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
 
 
 def _relative_to(path: Path, folder: Path) -> str:
@@ -219,6 +284,26 @@ def _whole(path: Path, stamp: Any) -> dict[str, Any] | None:
     except OSError:
         return None
     return {"stamp": now, "data": pack_bytes(data)}
+
+
+def _status(path: Path, stamp: Any, sent: dict[str, Any]) -> dict[str, Any] | None:
+    """status.json when its stamp moved: only the fields that changed (`changed`, `removed`) when the client
+    has the copy this connection sent last (its `stamp`), else whole."""
+    piece = _whole(path, stamp)
+    if piece is None:
+        return None
+    try:
+        fields = json.loads(unpack_bytes(piece["data"]))  # the bytes that go, whole or as a patch
+    except ValueError:
+        fields = None
+    before = sent.get("status")
+    sent["status"] = (piece["stamp"], fields) if isinstance(fields, dict) else None
+    if not isinstance(fields, dict) or before is None or before[0] != stamp:
+        return piece
+    old = before[1]
+    return {"stamp": piece["stamp"], "changed": {key: value for key, value in fields.items()
+                                                 if key not in old or old[key] != value},
+            "removed": [key for key in old if key not in fields]}
 
 
 def serve(places: list[str], stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gantui.engine.places import DISCONNECTED, RunPlace
-from gantui.engine.remote.agent import LISTING_FILES, TAIL_FILES, WHOLE_FILES
+from gantui.engine.remote.agent import LISTING_FILES, STATUS_FILE, TAIL_FILES, WHOLE_FILES
 from gantui.engine.remote.host import machine_id
 from gantui.engine.remote.place import RemoteSpec
 from gantui.engine.remote.protocol import unpack_bytes
@@ -32,6 +32,7 @@ from gantui.engine.run.layout import RunLayout
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
+    from gantui.engine.preview import DataPreview
 
 _ROOT: Path | None = None
 _ROOT_LOCK = threading.Lock()
@@ -63,6 +64,7 @@ class RemotePlace(RunPlace):
         self.mirror.mkdir(parents=True, exist_ok=True)
         self.problem: str | None = None
         self._stamps: dict[tuple[str, str], int] = {}  # (run name, file) -> the stamp of the copy we have
+        self._host_status: dict[str, dict[str, Any]] = {}  # run name -> status.json as the host wrote it
         self._known: list[Path] = []
         self._remote_names: dict[str, str] = {}  # a mirror folder's name -> the run's name on the host
         self._fetching: set[tuple[str, int]] = set()  # snapshots being fetched now
@@ -141,11 +143,15 @@ class RemotePlace(RunPlace):
             target.parent.mkdir(parents=True, exist_ok=True)
             if name in TAIL_FILES:
                 _append(target, piece)
+            elif name == STATUS_FILE:
+                data = self._host_status_bytes(path.name, piece)
+                if data is None:  # changed fields of a copy we do not have: the next request gets it whole
+                    self._stamps.pop((path.name, name), None)
+                    continue
+                _replace(target, self._localise_status(data, reply.get("now")), piece.get("stamp"))
+                self._stamps[(path.name, name)] = piece.get("stamp")
             else:
-                data = unpack_bytes(piece.get("data", ""))
-                if target.name == RunLayout(path).status.name:
-                    data = self._localise_status(data, reply.get("now"))
-                _replace(target, data, piece.get("stamp"))
+                _replace(target, unpack_bytes(piece.get("data", "")), piece.get("stamp"))
                 self._stamps[(path.name, name)] = piece.get("stamp")
         layout = RunLayout(path)
         for sample in reply.get("samples") or ():
@@ -161,6 +167,28 @@ class RemotePlace(RunPlace):
             stamp = time.time() - age
             with contextlib.suppress(OSError):
                 os.utime(path, (stamp, stamp))
+
+    def _host_status_bytes(self, name: str, piece: dict[str, Any]) -> bytes | None:
+        """status.json as the host has it now: sent whole, or the copy we have with the fields that changed."""
+        if "changed" not in piece:
+            data = unpack_bytes(piece.get("data", ""))
+            try:
+                fields = json.loads(data)
+            except ValueError:
+                fields = None
+            if isinstance(fields, dict):
+                self._host_status[name] = fields
+            else:
+                self._host_status.pop(name, None)
+            return data
+        fields = self._host_status.get(name)
+        if fields is None:
+            return None
+        fields = {**fields, **(piece.get("changed") or {})}
+        for key in piece.get("removed") or ():
+            fields.pop(key, None)
+        self._host_status[name] = fields
+        return json.dumps(fields).encode("utf-8")
 
     def _localise_status(self, data: bytes, host_now: Any) -> bytes:
         """status.json as this machine must read it: the host's times on this clock (a heartbeat from a host
@@ -241,6 +269,30 @@ class RemotePlace(RunPlace):
             self.problem = str(error)
             return None
 
+    def check_data(self, dataset: str, path: str | None, download: bool = False) -> str | None:
+        """Checked by the host's agent (the data is there); the host not answering is the reason."""
+        try:
+            reply = self.link.request("check_data", dataset=dataset, path=path, download=download)
+        except RemoteError as error:
+            return str(error)
+        reason = reply.get("reason")
+        return str(reason) if reason is not None else None
+
+    def preview_data(self, dataset: str, path: str | None, image_size: int | None = None,
+                     download: bool = False) -> DataPreview:
+        from gantui.engine.preview import DataPreview
+
+        try:
+            reply = self.link.request("preview", dataset=dataset, path=path, image_size=image_size,
+                                      download=download)
+        except RemoteError as error:
+            return DataPreview(dataset, path, image_size, download, error=str(error), place=self.label)
+        try:
+            return DataPreview.from_wire(reply, self.label)
+        except (TypeError, ValueError) as error:  # not this version's preview: say so, never "loading…" forever
+            return DataPreview(dataset, path, image_size, download, place=self.label,
+                               error=f"{self.host} sent a preview this gantui cannot read ({error})")
+
     def device_options(self) -> list[tuple[str, str]] | None:
         reply = self.link.request("options")
         return [(str(name), str(label)) for name, label in reply.get("devices") or ()]
@@ -251,6 +303,11 @@ class RemotePlace(RunPlace):
         name = Path(str(reply["run"])).name
         self._remote_names[_safe(name)] = name
         return self.run_path(_safe(name))
+
+    def resume(self, path: Path, steps: int) -> None:
+        """The host's agent starts `gantui resume` detached there (and refuses a run still live there)."""
+        self._ensure_connected()
+        self.link.request("resume", run=self.remote_path(path), steps=steps)
 
     def strip_maker(self, path: Path) -> RemoteStripMaker:
         return RemoteStripMaker(self, path)

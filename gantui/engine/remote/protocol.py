@@ -1,6 +1,6 @@
 """The agent's line protocol: one JSON object per line each way, versioned by the agent's first line.
 
-    agent -> client   {"hello": "gantui-agent", "protocol": 1, "host": ..., "places": {given: resolved}}
+    agent -> client   {"hello": "gantui-agent", "protocol": 2, "host": ..., "places": {given: resolved}}
     client -> agent   {"id": 7, "op": "sync", ...}
     agent -> client   {"id": 7, "ok": true, ...}  or  {"id": 7, "ok": false, "error": "one line"}
 
@@ -13,7 +13,7 @@ import base64
 import json
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: status.json as its changed fields; check_data and preview
 HELLO = "gantui-agent"
 MAX_LINE = 64 * 1024 * 1024  # a reply larger than this is a bug, not a run
 
