@@ -11,7 +11,7 @@ ends (so a run cut short still leaves what it measured); a step that fails is re
 3. architectures every architecture through `gantui train` (the real CLI, in this process so torch and CUDA
                  start once): bf16 on cuda for a few hundred steps; on the CPU two steps, fp32, conv left out
 4. device_pane   the CUDA memory figures the run recorded and the NVML reading the device pane shows
-5. ddp_1gpu      the same run plain and as `gantui train --nproc 1` (DDP, one process): samples/s of each;
+5. ddp_1gpu      the same run plain and as `gantui train --nproc 1` (torchrun, DDP of one process): samples/s of each;
                  reported as not available while the CLI has no --nproc
 6. figure_7      dcgan64: pytorch/examples' loop (bench/bare_loop.py) against `gantui train` (BENCHMARKS.md 7)
 7. monitor_cost  samples/s headless against watched by the dashboard in a pseudo-terminal (BENCHMARKS.md 3)

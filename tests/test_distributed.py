@@ -119,6 +119,22 @@ def test_two_processes_train_like_one_and_write_one_normal_run(tmp_path, capsys)
 
 
 @pytest.mark.slow
+def test_nproc_1_is_one_ddp_process_under_torchrun_that_trains_like_a_plain_run(tmp_path):
+    plain = launch(*GANTUI, "train", *MLP, "--steps", "10", "--runs-dir", tmp_path / "plain", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    ddp = launch(*GANTUI, "train", "--nproc", "1", *MLP, "--steps", "10", "--runs-dir", tmp_path / "ddp",
+                 cwd=tmp_path)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    plain_run, ddp_run = only_run(tmp_path / "plain"), only_run(tmp_path / "ddp")
+    assert "distributed" not in read_run(plain_run).config  # no --nproc: no process group, no DDP
+    distributed = read_run(ddp_run).config["distributed"]  # --nproc 1: torchrun, a process group of one
+    assert distributed["world_size"] == 1 and distributed["backend"] == "gloo"
+    assert read_run(ddp_run).world_size == 1  # shown as a one-process run: no Ranks pane
+    for one, two in zip(metric_rows(plain_run), metric_rows(ddp_run), strict=True):
+        assert float(two["loss_d"]) == pytest.approx(float(one["loss_d"]), rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.slow
 def test_resume_from_two_processes_to_one_and_back_continues_the_steps(tmp_path):
     started = launch(*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "10", "--runs-dir", tmp_path, cwd=tmp_path)
     assert started.returncode == 0, started.stderr[-3000:]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 
 from gantui.engine.devices import resolve_device
-from gantui.engine.distributed import World
+from gantui.engine.distributed import TORCHRUN_ENV, World
 from gantui.engine.errors import UserError
 
 NPROC_HELP = ("train with N processes on this node through torchrun (DistributedDataParallel: one GPU each "
@@ -36,10 +36,11 @@ def nproc_count(text: str) -> int:
 
 
 def wants_launch(nproc: int | None) -> bool:
-    """Whether this command must start torchrun (refused inside a run torchrun started already)."""
-    if nproc is None or nproc == 1:
+    """Whether this command must start torchrun (refused inside a run torchrun started already); `--nproc 1`
+    too is one DDP process under torchrun (what DDP itself costs), while no --nproc is a plain run."""
+    if nproc is None:
         return False
-    if "TORCHELASTIC_RUN_ID" in os.environ or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if TORCHRUN_ENV in os.environ or int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise UserError("--nproc starts torchrun itself; under torchrun leave --nproc out")
     return True
 

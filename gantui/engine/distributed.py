@@ -38,6 +38,7 @@ FAILURE_KEY = "gantui/failure"  # in the c10d store: "RANK\nmessage" of the firs
 PEER_FAILURE_WAIT_S = 3.0  # how long rank 0, failing itself, looks for another rank's message first
 # For tests only: the rank GANTUI_FAULT_RANK raises an error at step GANTUI_FAULT_STEP (see `fault_step`).
 FAULT_RANK_ENV, FAULT_STEP_ENV = "GANTUI_FAULT_RANK", "GANTUI_FAULT_STEP"
+TORCHRUN_ENV = "TORCHELASTIC_RUN_ID"  # set by torchrun (torch.distributed.run) in every worker it starts
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class World:
     world_size: int = 1
     local_world_size: int = 1
     nodes: int = 1
+    launched: bool = False  # started by torchrun: DDP even for one process (`--nproc 1`, DDP's own cost)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> World:
@@ -61,11 +63,12 @@ class World:
         except ValueError:
             raise UserError("RANK, LOCAL_RANK, WORLD_SIZE and LOCAL_WORLD_SIZE must be whole numbers") from None
         nodes = max(1, -(-world_size // max(local_world_size, 1)))  # torchrun gives every node the same count
-        return cls(rank, local_rank, world_size, local_world_size, nodes)
+        return cls(rank, local_rank, world_size, local_world_size, nodes, launched=TORCHRUN_ENV in env)
 
     @property
     def is_distributed(self) -> bool:
-        return self.world_size > 1
+        """Under torchrun (a process group, DDP), however many processes; not for a plain `gantui train`."""
+        return self.world_size > 1 or self.launched
 
     @property
     def is_main(self) -> bool:
