@@ -6,6 +6,7 @@ Each launch of two processes costs a few seconds of start-up; the runs themselve
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -132,6 +133,25 @@ def test_nproc_1_is_one_ddp_process_under_torchrun_that_trains_like_a_plain_run(
     assert read_run(ddp_run).world_size == 1  # shown as a one-process run: no Ranks pane
     for one, two in zip(metric_rows(plain_run), metric_rows(ddp_run), strict=True):
         assert float(two["loss_d"]) == pytest.approx(float(one["loss_d"]), rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_two_nodes_meet_through_c10d_rendezvous_and_write_one_run(tmp_path):
+    """Two torchrun launchers, as on two machines (here both on 127.0.0.1), one process each."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+               "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "two-nodes",
+               "-m", "gantui", "train", *MLP, "--steps", "10", "--runs-dir", str(tmp_path / "runs"), "--plain"]
+    nodes = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outputs = [node.communicate(timeout=180)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    run = only_run(tmp_path / "runs")  # rank 0 wrote the one folder; the other node wrote nothing
+    snapshot = read_run(run)
+    assert snapshot.state == "finished" and snapshot.world_size == 2 and snapshot.nodes == 2
+    assert [row.split(",")[1] for row in (run / "ranks.csv").read_text().splitlines()[1:3]] == ["0", "1"]
 
 
 @pytest.mark.slow
