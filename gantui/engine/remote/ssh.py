@@ -57,8 +57,8 @@ def ssh_problem(host: str, status: int | None, stderr: str, remote_command: str)
     if "timed out" in text or "No route to host" in text or "Network is unreachable" in text:
         return f"ssh {host}: cannot reach the host ({last})"
     if status == NO_COMMAND_STATUS or "command not found" in text or "not found" in last:
-        return (f"{host} has no `{remote_command}` on its PATH: install gantui there (pip install gantui), "
-                f"or name the command with --remote-command")
+        return (f"{host} has no `{remote_command}` on its PATH: install gantui there (the same version, "
+                f"e.g. pip install -e a clone of it in a venv), or name the command with --remote-command")
     if status == 255:
         return f"ssh {host} failed: {last or 'no message'}"
     return f"{host}: `{remote_command} agent` did not start: {last or f'exit status {status}'}"
