@@ -83,6 +83,9 @@ async def test_a_live_remote_run_survives_a_dropped_connection_then_pauses_and_s
             assert isinstance(screen, DashboardScreen) and place_of(mirror) is place
             await wait_until(pilot, lambda: screen.poll is not None and screen.poll.state == "running"
                              and screen.poll.metrics.count >= 3, what="the remote run training on the dashboard")
+            from gantui.app.widgets.run_title import RunTitle
+
+            assert str(screen.query_one(RunTitle).render()).startswith(f"gantui ─ box:{mirror.name} ─ running")
             link = place.link  # the dashboard found the same place by the run's path
             before, settings = link.connections, link.settings
             link.settings = replace(settings, options=(*settings.options, "-o", f"Port={_free_port()}"))  # host down

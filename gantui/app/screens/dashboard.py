@@ -137,7 +137,7 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
     # ---- layout -----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TooSmall("dashboard", MIN_SIZE)
-        yield RunTitle(self.path.name, id="run-title")
+        yield RunTitle(self.path.name, host=place_of(self.path).host, id="run-title")
         yield Static("", id="banner", markup=False)
         with Horizontal(id="panes"):
             with Vertical(id="left-column"):

@@ -30,9 +30,11 @@ class RunTitle(Widget):
     }
     """
 
-    def __init__(self, name: str, *, id: str | None = None) -> None:
+    def __init__(self, name: str, *, host: str | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.run_name = name
+        self.host = host  # a remote run's host: its name reads `host:run`, as scp would write it
+        self.run_name = f"{host}:{name}" if host else name
+        self.short_name = f"{host}:{undated_name(name)}" if host else undated_name(name)
         self.poll: RunPoll | None = None
 
     def show(self, poll: RunPoll) -> None:
@@ -58,7 +60,7 @@ class RunTitle(Widget):
         if poll.world_size > 1:  # how many processes stays, like the state and the step
             tail.append(f" ─ {processes(poll.world_size, poll.nodes)}")
         room = width - Content.assemble(*tail).cell_length
-        return Content.assemble(_elided(undated_name(self.run_name), room), *tail)
+        return Content.assemble(_elided(self.short_name, room), *tail)
 
 
 def _shown(poll: RunPoll) -> tuple:
