@@ -1,8 +1,9 @@
 """The trainer's side of quality: when to evaluate, which score is best so far, and turning alarms into events.
 
 The trainer holds one `QualityTracker`, feeds it each MetricsLogged and asks it whether an evaluation is due
-(schedule.py: every `eval_every` steps, or spaced by their cost when the interval was left to the default); it emits EvalLogged, Notice("alarm"/"info") and AlarmStatus events to the run's sinks
-and says when the generator just reached its best score (the trainer then writes checkpoints/best.pt).
+(schedule.py: every `eval_every` steps, or spaced by their cost when the interval was left to the default);
+it emits EvalLogged, Notice("alarm"/"info") and AlarmStatus events to the run's sinks and says when the
+generator just reached its best score (the trainer then writes checkpoints/best.pt).
 """
 
 from __future__ import annotations
