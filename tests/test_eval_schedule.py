@@ -137,3 +137,23 @@ def test_slow_evaluations_are_spaced_to_a_tenth_while_an_explicit_interval_is_fo
 
     fixed, _ = _train(tmp_path, "fixed", eval_every=50)
     assert list(fixed["step"]) == list(range(50, 601, 50))  # followed exactly, whatever it costs
+
+
+def test_a_resumed_run_keeps_the_automatic_schedule(tmp_path, slow_evaluations):
+    from gantui.engine.prepare import prepare_resume, prepare_run
+    from gantui.engine.run.tails import load_eval
+    from gantui.engine.trainer import train
+
+    config = resolve_config("mnist", "mlp", steps=300, batch_size=16, log_every=10, sample_every=1000,
+                            checkpoint_every=1000, device="cpu", runs_dir=str(tmp_path)).replace(eval_every=10)
+    first = prepare_run(config)
+    assert train(first) == "finished"
+    before = list(load_eval(first.path / "eval.csv")["step"])
+    resumed = prepare_resume(first.path, steps=600)
+    assert resumed.config.eval_auto is True
+    assert train(resumed) == "finished"
+    assert json.loads((first.path / "config.json").read_text())["eval_auto"] is True
+    steps = list(load_eval(first.path / "eval.csv")["step"])
+    after = [step for step in steps if step > 300]
+    assert steps[:len(before)] == before and after[0] == 310  # the next least interval after the resume
+    assert len(after) <= 6, after  # then spaced by their cost again (every 10 steps would be 30)
