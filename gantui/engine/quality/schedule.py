@@ -62,12 +62,13 @@ class EvalSchedule:
             return since_previous == 0 or (step == total_steps >= self.every and 2 * since_previous >= self.every)
         return step == self.next_step or step == total_steps >= self.last_from
 
-    def record(self, step: int, training_seconds: float, eval_seconds: float) -> int:
+    def record(self, step: int, training_seconds: float, eval_seconds: float, setup_seconds: float = 0.0) -> int:
         """Note an evaluation at `step` after `training_seconds` of training since the previous one (or the
-        process's start), which cost `eval_seconds`; returns the next evaluation's step."""
+        process's start), which cost `eval_seconds` and, before it, `setup_seconds` once (building the
+        evaluator: in the budget, not in the estimate of the next); returns the next evaluation's step."""
         step_seconds = training_seconds / max(step - self.last_step, 1)
         self.training_seconds += training_seconds
-        self.eval_seconds += eval_seconds
+        self.eval_seconds += eval_seconds + setup_seconds
         self.last_step = step
         if not self.automatic:
             self.next_step = (step // self.every + 1) * self.every

@@ -84,12 +84,14 @@ class QualityTracker:
         self._step = step
         start = time.perf_counter()
         one_off = 0.0  # training the classifier the first time (then cached for every run): not the schedule's
+        setup = 0.0  # building the evaluator: once a run
         try:
             if self.evaluator is None:
                 self.evaluator = self._make_evaluator()
+                setup = time.perf_counter() - start
                 if self.evaluator.classifier is not None:
                     trained = self.evaluator.classifier
-                    one_off = 0.0 if trained.from_cache else float(trained.train_seconds)
+                    one_off = 0.0 if trained.from_cache else min(float(trained.train_seconds), setup)
                     origin = "from the cache" if trained.from_cache else f"trained in {trained.train_seconds:.1f} s"
                     self.events.handle(Notice("info", f"quality classifier for {self.source.info.name} ({origin}): "
                                                       f"{trained.accuracy:.2%} accuracy on {trained.holdout:,} "
@@ -102,8 +104,8 @@ class QualityTracker:
                                       step))
             return False
         seconds = time.perf_counter() - start
-        next_step = self.schedule.record(step, max(training_seconds - self._ended_at, 0.0),
-                                         max(seconds - one_off, 0.0))
+        next_step = self.schedule.record(step, max(training_seconds - self._ended_at, 0.0), seconds - setup,
+                                         setup - one_off)
         self._ended_at = training_seconds + seconds
         event = EvalLogged(step=step, time=round(training_seconds + seconds, 3), eval_seconds=round(seconds, 3),
                            num_classes=self.source.info.num_classes, next_step=next_step, **report.as_dict())
