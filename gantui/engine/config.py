@@ -104,7 +104,13 @@ class TrainConfig:
     checkpoint_every: int = option(1000, group="where", minimum=1, label="checkpoint every",
                                    help="steps per checkpoint")
     eval_every: int | None = option(None, group="where", minimum=1, zero="off", label="eval every",
-                             help="steps per quality evaluation (default: 500 for pictures, off for toys)")
+                                    help="steps per quality evaluation, followed exactly (default: auto — every "
+                                         "500 steps or more for pictures, spaced so that evaluation stays at most "
+                                         "10% of the run's time, so which steps are evaluated depends on timings; "
+                                         "off for toys)")
+    eval_auto: bool = option(False, group="where", cli=False,
+                             help="eval_every was left to the default: it is the least interval, and evaluations "
+                                  "are spaced by their cost (quality/schedule.py)")
     sample_count: int = option(64, group="where", minimum=1, maximum=1024, label="samples",
                                help="images in the fixed-latent sample grid")
     amp: str = option("auto", choices=AMP_MODES, label="precision",
@@ -293,6 +299,7 @@ def resolve_config(dataset: str | None = None, arch: str | None = None, **option
     for name in ("runs_dir", "data"):
         if name in given:
             given[name] = str(given[name])
+    given["eval_auto"] = "eval_every" not in given and DATASETS[dataset].eval_every > 0
     given.setdefault("eval_every", DATASETS[dataset].eval_every)
     given["image_size"] = image_size_for(spec, DATASETS[dataset], given.get("image_size"))
     values = {name: getattr(defaults, name) for name in SETTINGS}
@@ -311,6 +318,8 @@ def override(config: TrainConfig, **options: Any) -> TrainConfig:
         given["epochs"] = None
     if "epochs" in given and "steps" not in given:
         given["steps"] = None
+    if "eval_every" in given:  # chosen now: followed exactly
+        given["eval_auto"] = False
     changed = config.replace(**given)
     validate(changed)
     return changed
@@ -347,6 +356,8 @@ def config_to_args(config: TrainConfig) -> list[str]:
     for setting in SETTINGS.values():
         value = getattr(config, setting.name)
         if value is None or value is False or not setting.option.cli:
+            continue
+        if setting.name == "eval_every" and config.eval_auto:  # left to the default: leave it so
             continue
         args += [setting.flag] if value is True else [setting.flag, setting.text(value)]
     return args

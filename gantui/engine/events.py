@@ -118,6 +118,7 @@ class EvalLogged:
     coverage_rand: float | None = None
     class_histogram: tuple[float, ...] = ()  # share of the generated samples the classifier puts in each class
     num_classes: int | None = None
+    next_step: int | None = None  # when the next evaluation comes (status.json's next_eval_step; not in eval.csv)
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in EVAL_COLUMNS}

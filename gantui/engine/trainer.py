@@ -90,8 +90,9 @@ class Trainer:
         self.meter = IntervalMeter(self.device, config.log_every, run.total_steps, self.gan.scaler.is_enabled())
         if run.checkpoint is not None:
             self._restore(run.checkpoint)
-        # quality evaluations every config.eval_every steps and alarms on every log interval
-        self.quality = QualityTracker(config, run.source, run.arch, self.device, self.events, run.path, self.step)
+        # quality evaluations (every eval_every steps, or spaced by their cost) and alarms on every log interval
+        self.quality = QualityTracker(config, run.source, run.arch, self.device, self.events, run.path, self.step,
+                                      start_seconds=self.meter.elapsed)
 
     def run_to_end(self) -> str:
         """Train to the last step or until something ends the run; returns the final state."""
@@ -214,8 +215,11 @@ class Trainer:
                 improved = self.quality.evaluate(self.gan.generator, self.step, self.meter.now())
                 if improved and self.meter.finite() and self.gan.weights_finite():  # never keep diverged weights
                     self.save_checkpoint(best=True)
-            # the other ranks wait for rank 0's evaluation, and learn whether it turned evaluation off
-            self.quality.applies = distributed.broadcast(self.quality.applies, self.world)
+            # the other ranks wait for rank 0's evaluation, and learn whether it turned evaluation off and when
+            # the next comes (automatic: rank 0's timings decide)
+            schedule = self.quality.schedule
+            self.quality.applies, shared = distributed.broadcast((self.quality.applies, schedule.shared()), self.world)
+            schedule.adopt(shared)
 
     def _emit_notices(self) -> None:
         for message in self.gan.take_notices():

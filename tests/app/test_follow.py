@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from gantui.app.runview.follow import DashboardFollower
@@ -79,6 +81,29 @@ def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
         (image_run / "config.json").write_text(json.dumps({**config, "eval_every": every}))
         text = "\n".join(line.plain for line in pane._lines(DashboardFollower(image_run, probe_host=False).poll()))
         assert said in text.splitlines()[0], (every, text)
+
+
+def test_quality_pane_says_when_an_automatic_schedule_evaluates_next(eval_run: Path, image_run: Path) -> None:
+    from gantui.app.widgets.quality_pane import QualityPane
+
+    pane = QualityPane()
+    config = json.loads((eval_run / "config.json").read_text())
+    status = json.loads((eval_run / "status.json").read_text())
+    (eval_run / "config.json").write_text(json.dumps({**config, "eval_every": 500, "eval_auto": True}))
+    (eval_run / "status.json").write_text(json.dumps({**status, "state": "running", "step": 700, "pid": os.getpid(),
+                                                      "heartbeat": time.time(), "total_steps": 3000,
+                                                      "next_eval_step": 1400}))
+    lines = [line.plain for line in pane._lines(DashboardFollower(eval_run, probe_host=False).poll())]
+    assert lines[1] == "next evaluation at about step 1,400 (every 500 steps or more, at most 10% of the time)"
+    (eval_run / "config.json").write_text(json.dumps({**config, "eval_every": 500}))  # chosen: no such line
+    lines = [line.plain for line in pane._lines(DashboardFollower(eval_run, probe_host=False).poll())]
+    assert not any("next evaluation" in line for line in lines)
+    config = json.loads((image_run / "config.json").read_text())
+    status = json.loads((image_run / "status.json").read_text())
+    (image_run / "config.json").write_text(json.dumps({**config, "eval_every": 500, "eval_auto": True}))
+    (image_run / "status.json").write_text(json.dumps({**status, "step": 800}))
+    text = "\n".join(line.plain for line in pane._lines(DashboardFollower(image_run, probe_host=False).poll()))
+    assert text.splitlines()[0] == "no evaluation yet (every 500 steps or more, at most 10% of the time)"
 
 
 def test_event_lines_tell_the_best_checkpoint_from_the_last() -> None:

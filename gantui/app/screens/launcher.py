@@ -263,7 +263,9 @@ class LauncherScreen(Screen):
         size.disabled = spec.kind != "image"
         if size.disabled:
             size.value = ""
-        self.query_one("#eval_every", Input).placeholder = f"{AUTO}: {spec.eval_every or 'off'}"
+        # left blank, the least interval: evaluations are spaced to stay within 10% of the time (quality/schedule.py)
+        least = f"{spec.eval_every}+" if spec.eval_every else "off"
+        self.query_one("#eval_every", Input).placeholder = f"{AUTO}: {least}"
         self._data_changed()
 
     @property

@@ -2,8 +2,10 @@
 coverage of the latest evaluation, and an equilibrium gauge.
 
 Evaluations come from eval.csv (followed incrementally, `RunPoll.evals`) and status.json["quality"] (the
-latest row plus its class histogram); the gauge from the latest metrics row against the loss's ideal values,
-which the dashboard passes in (`set_equilibrium`). Runs without evaluations say so in one line.
+latest row plus its class histogram); when the next comes, for a live run whose interval was left to the
+default (spaced by the evaluations' cost), from status.json["next_eval_step"]; the gauge from the latest
+metrics row against the loss's ideal values, which the dashboard passes in (`set_equilibrium`). Runs without
+evaluations say so in one line.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gantui.app.widgets.text_pane import TextPane
 SPARK = "▁▂▃▄▅▆▇█"
 NO_EVAL = "no quality evaluations: eval off or toy data"  # a run whose configuration does not say
 EVAL_OFF = "no quality evaluations: off for this run (--eval-every)"
+AUTO_EVERY = "every {every} steps or more, at most 10% of the time"  # eval_every left to the default
 EMBEDDING_SCORES = ("precision", "recall", "density", "coverage")  # the *_rand columns shown in one line
 
 
@@ -47,6 +50,8 @@ class QualityPane(TextPane):
         width = max(self.size.width, 30)
         quality = poll.status.get("quality") if isinstance(poll.status.get("quality"), dict) else {}
         lines = _eval_lines(poll.evals, quality, width) if poll.evals or quality else [Content(_not_yet(poll))]
+        if (poll.evals or quality) and (coming := _next_evaluation(poll)):
+            lines.insert(1, Content.styled(coming, "dim"))
         lines += self._equilibrium_lines(poll.metrics.latest)
         alarms = poll.status.get("alarms") if poll.is_live else None
         if alarms:
@@ -82,7 +87,21 @@ def _not_yet(poll: RunPoll) -> str:
         return EVAL_OFF
     if poll.step < every:
         return f"no evaluation yet: first evaluation at step {count(every)}"
+    if poll.config.get("eval_auto") is True:
+        return f"no evaluation yet ({AUTO_EVERY.format(every=count(every))})"
     return f"no evaluation yet (every {count(every)} steps)"
+
+
+def _next_evaluation(poll: RunPoll) -> str | None:
+    """`next evaluation at about step 2,400`: a live run's automatic schedule, as its trainer last decided."""
+    if not poll.is_live or poll.config.get("eval_auto") is not True:
+        return None
+    coming, total = poll.status.get("next_eval_step"), poll.status.get("total_steps")
+    if not isinstance(coming, int) or coming <= poll.step or (isinstance(total, int) and coming > total):
+        return None
+    every = poll.config.get("eval_every")
+    spacing = AUTO_EVERY.format(every=count(every)) if isinstance(every, int) else "at most 10% of the time"
+    return f"next evaluation at about step {count(coming)} ({spacing})"
 
 
 def _eval_lines(evals: tuple[dict[str, float], ...], quality: dict, width: int) -> list[Content]:

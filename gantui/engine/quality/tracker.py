@@ -1,8 +1,9 @@
 """The trainer's side of quality: when to evaluate, which score is best so far, and turning alarms into events.
 
-The trainer holds one `QualityTracker`, feeds it each MetricsLogged and asks it to evaluate every
-`eval_every` steps; it emits EvalLogged, Notice("alarm"/"info") and AlarmStatus events to the run's sinks
-and says when the generator just reached its best score (the trainer then writes checkpoints/best.pt).
+The trainer holds one `QualityTracker`, feeds it each MetricsLogged and asks it whether an evaluation is due
+(schedule.py: every `eval_every` steps, or spaced by their cost when the interval was left to the default);
+it emits EvalLogged, Notice("alarm"/"info") and AlarmStatus events to the run's sinks and says when the
+generator just reached its best score (the trainer then writes checkpoints/best.pt).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gantui.engine.events import AlarmStatus, EvalLogged, MetricsLogged, Notice,
 from gantui.engine.models.base import ArchSpec
 from gantui.engine.quality.alarms import Alarm, AlarmMonitor
 from gantui.engine.quality.classifier import evaluation_applies
+from gantui.engine.quality.schedule import EvalSchedule
 
 if TYPE_CHECKING:
     from gantui.engine.config import TrainConfig
@@ -35,10 +37,12 @@ class QualityTracker:
 
     def __init__(self, config: TrainConfig, source: DataSource, arch: ArchSpec, device: torch.device, events: Sink,
                  run_path: Path | None = None, start_step: int = 0,
-                 make_evaluator: Callable[[], Evaluator] | None = None) -> None:
+                 make_evaluator: Callable[[], Evaluator] | None = None, start_seconds: float = 0.0) -> None:
         self.config, self.source, self.arch, self.device, self.events = config, source, arch, device, events
         self.every = int(config.eval_every or 0)
         self.applies = self.every > 0 and evaluation_applies(source.info)
+        self.schedule = EvalSchedule.start(self.every, config.eval_auto, config.log_every, start_step)
+        self._ended_at = start_seconds  # the run's seconds when the latest evaluation ended (or training began)
         self.monitor = AlarmMonitor(config.loss)
         self.evaluator: Evaluator | None = None
         self._make_evaluator = make_evaluator or self._build_evaluator
@@ -61,12 +65,8 @@ class QualityTracker:
 
     # ---- evaluations --------------------------------------------------------------------------------
     def due(self, step: int, total_steps: int) -> bool:
-        """Every `eval_every` steps, and at the last step when at least half an interval has passed since
-        the previous evaluation (a run shorter than one interval is never evaluated: no classifier to train)."""
-        if not self.applies:
-            return False
-        since_previous = step % self.every
-        return since_previous == 0 or (step == total_steps >= self.every and 2 * since_previous >= self.every)
+        """Whether to evaluate after `step` (see EvalSchedule.due)."""
+        return self.applies and self.schedule.due(step, total_steps)
 
     def _build_evaluator(self) -> Evaluator:
         from gantui.engine.quality.evaluator import Evaluator  # torchmetrics loads only when evaluating
@@ -83,11 +83,15 @@ class QualityTracker:
         """
         self._step = step
         start = time.perf_counter()
+        one_off = 0.0  # training the classifier the first time (then cached for every run): not the schedule's
+        setup = 0.0  # building the evaluator: once a run
         try:
             if self.evaluator is None:
                 self.evaluator = self._make_evaluator()
+                setup = time.perf_counter() - start
                 if self.evaluator.classifier is not None:
                     trained = self.evaluator.classifier
+                    one_off = 0.0 if trained.from_cache else min(float(trained.train_seconds), setup)
                     origin = "from the cache" if trained.from_cache else f"trained in {trained.train_seconds:.1f} s"
                     self.events.handle(Notice("info", f"quality classifier for {self.source.info.name} ({origin}): "
                                                       f"{trained.accuracy:.2%} accuracy on {trained.holdout:,} "
@@ -100,8 +104,11 @@ class QualityTracker:
                                       step))
             return False
         seconds = time.perf_counter() - start
+        next_step = self.schedule.record(step, max(training_seconds - self._ended_at, 0.0), seconds - setup,
+                                         setup - one_off)
+        self._ended_at = training_seconds + seconds
         event = EvalLogged(step=step, time=round(training_seconds + seconds, 3), eval_seconds=round(seconds, 3),
-                           num_classes=self.source.info.num_classes, **report.as_dict())
+                           num_classes=self.source.info.num_classes, next_step=next_step, **report.as_dict())
         self.events.handle(event)
         self._report(step, self.monitor.observe_eval(step, event.row(), self.source.info.num_classes))
         score = _score(event.row())

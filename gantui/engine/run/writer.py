@@ -201,7 +201,7 @@ class RunDirSink:
         elif isinstance(event, EvalLogged):
             run.append_eval(event.row())
             run.update_status(quality={**event.row(), "class_histogram": list(event.class_histogram),
-                                       "num_classes": event.num_classes})
+                                       "num_classes": event.num_classes}, next_eval_step=event.next_step)
         elif isinstance(event, AlarmStatus):
             run.update_status(alarm=event.active[-1] if event.active else "", alarms=list(event.active))
         elif isinstance(event, SampleGrid):
