@@ -85,6 +85,8 @@ def _not_yet(poll: RunPoll) -> str:
     every = poll.config["eval_every"]
     if not isinstance(every, int) or every <= 0:
         return EVAL_OFF
+    if poll.step < every and not poll.is_live and poll.total_steps and poll.step >= poll.total_steps:
+        return f"no evaluation: the run ended at step {count(poll.step)}, before the first at {count(every)}"
     if poll.step < every:
         return f"no evaluation yet: first evaluation at step {count(every)}"
     if poll.config.get("eval_auto") is True:
