@@ -158,7 +158,8 @@ class Setting:
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        """How messages name it: its CLI flag, or its config-file key when it has no flag."""
+        return "--" + self.name.replace("_", "-") if self.option.cli else self.name
 
     def parse(self, text: str) -> Any:
         """The value a person typed; blank is None where None is allowed. UserError naming the flag."""

@@ -284,7 +284,8 @@ async def test_the_full_screen_samples_fetch_an_earlier_remote_snapshot_in_a_wor
             await wait_until(pilot, lambda: dashboard.poll is not None and dashboard.poll.sample_steps,
                              what="the remote run's snapshots")
             await press(pilot, "Z")
-            await wait_until(pilot, lambda: isinstance(app.screen, SamplesScreen), what="the full-screen samples")
+            await wait_until(pilot, lambda: isinstance(app.screen, SamplesScreen)
+                             and bool(app.screen.query("#sample-message")), what="the full-screen samples, mounted")
             screen = app.screen
             message = screen.query_one("#sample-message")
             await press(pilot, "comma")  # step 400: only a placeholder in the mirror yet
