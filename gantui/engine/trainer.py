@@ -305,8 +305,9 @@ class Trainer:
             self.events.handle(SampleValues(self.step, output[:16].tolist(), real.tolist()))
 
     def save_checkpoint(self, best: bool = False) -> None:
-        if not self.world.is_main:
-            self.last_checkpoint_step = self.step if not best else self.last_checkpoint_step
+        if not self.world.is_main:  # rank 0 writes it; the others only know that it was kept
+            if not best:
+                self.last_checkpoint_step = self.step
             return
         path = self.rundir.layout.best_checkpoint if best else self.rundir.layout.last_checkpoint
         save_checkpoint(path, {
