@@ -121,12 +121,13 @@ def test_two_processes_train_like_one_and_write_one_normal_run(tmp_path, capsys)
 
 @pytest.mark.slow
 def test_nproc_1_is_one_ddp_process_under_torchrun_that_trains_like_a_plain_run(tmp_path):
-    plain = launch(*GANTUI, "train", *MLP, "--steps", "10", "--runs-dir", tmp_path / "plain", cwd=tmp_path)
-    assert plain.returncode == 0, plain.stderr[-3000:]
+    plain = prepare_run(resolve_config("mnist", "mlp", steps=10, batch_size=32, log_every=5, eval_every=0,
+                                       device="cpu", runs_dir=str(tmp_path / "plain")))  # MLP's flags, in here
+    assert train(plain) == "finished"
     ddp = launch(*GANTUI, "train", "--nproc", "1", *MLP, "--steps", "10", "--runs-dir", tmp_path / "ddp",
                  cwd=tmp_path)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    plain_run, ddp_run = only_run(tmp_path / "plain"), only_run(tmp_path / "ddp")
+    plain_run, ddp_run = plain.path, only_run(tmp_path / "ddp")
     assert "distributed" not in read_run(plain_run).config  # no --nproc: no process group, no DDP
     distributed = read_run(ddp_run).config["distributed"]  # --nproc 1: torchrun, a process group of one
     assert distributed["world_size"] == 1 and distributed["backend"] == "gloo"

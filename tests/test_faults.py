@@ -24,7 +24,7 @@ from gantui.engine.run.tails import load_metrics
 
 GANTUI = [sys.executable, "-m", "gantui"]
 CHECKPOINT_EVERY = 10
-KILL_TRIALS = 20
+KILL_TRIALS = 12
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:

@@ -156,13 +156,15 @@ def test_a_run_writes_the_embedding_columns_and_keeps_best_pt(tmp_path, monkeypa
     from gantui.engine.run.tails import load_eval
     from gantui.engine.trainer import train
 
-    monkeypatch.setattr(evaluator, "DEFAULT_SAMPLES", 64)  # G's forward pass over 1,000 pictures is slow on a CPU
+    # G's forward pass over 1,000 pictures is slow on a CPU (conv's 128×128 G: ~1 s a picture on two cores),
+    # so the evaluation draws 32 and the sample grid 4; enough for k = 5 neighbours
+    monkeypatch.setattr(evaluator, "DEFAULT_SAMPLES", 32)
 
     photos = photo_crops(48, seed=0)
     data = write_folder(photos, tmp_path / "photos") if dataset == "imagefolder" else \
         celeba_layout(tmp_path / "celeba.h5", photos)
-    config = resolve_config(dataset, arch, data=str(data), steps=4, batch_size=8, log_every=2, eval_every=2,
-                            sample_every=4, device="cpu", runs_dir=str(tmp_path / "runs"))
+    config = resolve_config(dataset, arch, data=str(data), steps=4, batch_size=4, log_every=2, eval_every=2,
+                            sample_every=4, sample_count=4, device="cpu", runs_dir=str(tmp_path / "runs"))
     prepared = prepare_run(config)
     assert train(prepared) == "finished"
     run = prepared.path

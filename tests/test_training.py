@@ -49,7 +49,7 @@ PAIRINGS = [
     ("mnist", "cdcgan", None, {"batch_size": 8}),
     ("mnist-csv", "mlp", "digits.csv", {"batch_size": 8}),
     ("hdf5", "mlp", "faces.h5", {"batch_size": 4}),
-    ("hdf5", "conv", "faces.h5", {"batch_size": 2, "steps": 2}),
+    ("hdf5", "conv", "faces.h5", {"batch_size": 2, "steps": 2, "sample_count": 4}),  # its G: ~1 s a picture
     ("shapes", "dcgan64", None, {"batch_size": 4, "steps": 3}),
     ("imagefolder", "dcgan64", "pictures", {"batch_size": 4, "steps": 3, "image_size": 64}),
 ]
@@ -84,15 +84,16 @@ def small_mnist(tmp_path, **options):
 
 
 def test_resume_continues_exactly(tmp_path):
-    straight = prepare_run(small_mnist(tmp_path / "a"))
+    short = {"steps": 8, "log_every": 2, "checkpoint_every": 4, "sample_every": 4, "batch_size": 8}
+    straight = prepare_run(small_mnist(tmp_path / "a", **short))
     train(straight)
-    first_half = prepare_run(small_mnist(tmp_path / "b", steps=10))
+    first_half = prepare_run(small_mnist(tmp_path / "b", **{**short, "steps": 4}))
     train(first_half)
-    resumed = prepare_resume(first_half.path, steps=20)
+    resumed = prepare_resume(first_half.path, steps=8)
     assert train(resumed) == "finished"
     expected = load_metrics(straight.path / "metrics.csv")
     got = load_metrics(first_half.path / "metrics.csv")
-    assert list(got["step"]) == [5, 10, 15, 20]
+    assert list(got["step"]) == [2, 4, 6, 8]
     columns = ["loss_d", "loss_g", "d_real", "d_fake"]
     np.testing.assert_allclose(got[columns].to_numpy(), expected[columns].to_numpy(), rtol=1e-5)
 
