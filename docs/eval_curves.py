@@ -1,0 +1,79 @@
+"""A run's quality curves as text, the way docs/quality.md shows them: eval.csv's metrics, the alarms, a table.
+
+    .venv/bin/python docs/eval_curves.py RUN_FOLDER [--width 78]
+
+Prints a Markdown table of every evaluation, two plotext charts (FID in the random embedding; precision,
+recall, density and coverage) and the run's alarm events (raised and cleared), all read from the run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import plotext
+
+from gantui.engine.run.layout import RunLayout
+from gantui.engine.run.tails import load_eval
+
+TABLE = (("step", "step", "{:.0f}"), ("time s", "time", "{:.0f}"), ("FID rand", "fid_rand", "{:.1f}"),
+         ("KID rand", "kid_rand", "{:.2f}"), ("precision", "precision_rand", "{:.2f}"),
+         ("recall", "recall_rand", "{:.2f}"), ("density", "density_rand", "{:.2f}"),
+         ("coverage", "coverage_rand", "{:.2f}"), ("diversity", "diversity", "{:.2f}"),
+         ("dup", "duplicate_rate", "{:.2f}"), ("eval s", "eval_seconds", "{:.1f}"))
+SHARES = (("precision", "precision_rand", "P"), ("recall", "recall_rand", "R"), ("density", "density_rand", "D"),
+          ("coverage", "coverage_rand", "C"))
+
+
+def table(rows: list[dict[str, float]]) -> str:
+    def cell(value: float, form: str) -> str:
+        return "" if value is None or math.isnan(value) else form.format(value)
+
+    lines = ["| " + " | ".join(title for title, _, _ in TABLE) + " |", "|" + "---|" * len(TABLE)]
+    lines += ["| " + " | ".join(cell(row.get(column), form) for _, column, form in TABLE) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def chart(rows: list[dict[str, float]], series: tuple[tuple[str, str, str], ...], title: str, width: int) -> str:
+    plotext.clear_figure()
+    plotext.plotsize(width, 16)
+    plotext.theme("clear")
+    steps = [row["step"] for row in rows]
+    for label, column, marker in series:
+        plotext.plot(steps, [row[column] for row in rows], label=label, marker=marker)
+    ticks = sorted({int(step) for step in steps[::max(1, len(steps) // 5)]} | {int(steps[-1])})
+    plotext.xticks(ticks, [str(tick) for tick in ticks])  # evaluation steps, not plotext's fractions
+    plotext.title(title)
+    plotext.xlabel("step")
+    return plotext.uncolorize(plotext.build())
+
+
+def alarm_lines(layout: RunLayout) -> list[str]:
+    lines = []
+    for line in layout.events.read_text().splitlines() if layout.events.exists() else []:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        message = str(event.get("message", ""))
+        if event.get("event") == "alarm" or " cleared at step " in message:  # raised, then its all-clear
+            lines.append(f"- {message.split(':')[0]}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--width", type=int, default=78)
+    args = parser.parse_args()
+    layout = RunLayout(args.run)
+    rows = load_eval(layout.evals).to_dict("records")
+    print(table(rows), "", "```", chart(rows, (("fid", "fid_rand", "*"),), "FID (random embedding)", args.width),
+          "```", "```", chart(rows, SHARES, "precision · recall · density · coverage (random embedding)",
+                              args.width), "```", "", *alarm_lines(layout), sep="\n")
+
+
+if __name__ == "__main__":
+    main()
