@@ -239,11 +239,6 @@ def ddp_1gpu(check: Check) -> dict[str, Any]:
     one = check.out / "runs" / "ddp-nproc1"
     code = _subprocess_train(check, ["--nproc", "1", *flags], one, check.out / "ddp.log", min(check.left(), 150))
     found["nproc_1"] = {"exit": code, **(run_rate(one) if one.is_dir() else {"state": "no run folder"})}
-    if check.cpu and check.left() > 40:  # the rehearsal also tries two gloo processes
-        two = check.out / "runs" / "ddp-nproc2"
-        code = _subprocess_train(check, ["--nproc", "2", *flags], two, check.out / "ddp.log", min(check.left(), 60))
-        found["nproc_2"] = {"exit": code, **(run_rate(two) if two.is_dir() else {"state": "no run folder"})}
-        found["nproc_2"]["ranks_csv"] = (two / "ranks.csv").is_file()
     plain_rate, ddp_rate = found["plain"].get("samples_per_s"), found["nproc_1"].get("samples_per_s")
     if plain_rate and ddp_rate:
         found["ddp_over_plain"] = round(ddp_rate / plain_rate, 3)
