@@ -15,7 +15,6 @@ from rich.table import Table
 
 from gantui.cli import runs_dirs, runs_places
 from gantui.engine.errors import UserError
-from gantui.engine.run.state import RunState
 
 
 def config_from_args(args: argparse.Namespace):
@@ -37,6 +36,7 @@ def _run_training(prepared, plain: bool) -> int:
 
     Under torchrun only rank 0 shows progress, and a second signal does not interrupt: torchrun passes the
     user's Ctrl-C on once more, and kills what has not stopped 30 s later."""
+    from gantui.cli import launch
     from gantui.cli.progress import progress_sink
     from gantui.engine.control import RunControl
     from gantui.engine.exchange import SharedControl
@@ -66,7 +66,9 @@ def _run_training(prepared, plain: bool) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print(f"{state}: {prepared.path}")
-    return 0 if state in (RunState.FINISHED, RunState.STOPPED) else 1
+    if world.is_main:
+        launch.report_state(str(state))
+    return 0 if state in launch.CLEAN_ENDS else 1
 
 
 def train(args: argparse.Namespace) -> int:

@@ -8,17 +8,24 @@ through. Several nodes are torchrun's business: run `torchrun ... -m gantui trai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
 from gantui.engine.devices import resolve_device
 from gantui.engine.distributed import TORCHRUN_ENV, World
 from gantui.engine.errors import UserError
+from gantui.engine.run.state import RunState
+
+STATE_FILE_ENV = "GANTUI_LAUNCHER_STATE"  # where rank 0 tells the launcher how its run ended
+CLEAN_ENDS = (RunState.FINISHED, RunState.STOPPED)  # a run that ended as asked: exit status 0
 
 NPROC_HELP = ("train with N processes on this node through torchrun (DistributedDataParallel: one GPU each "
               "on CUDA, gloo on the CPU); --batch-size is then the global batch, split among them")
@@ -74,7 +81,25 @@ def torchrun(nproc: int, argv: Sequence[str]) -> int:
     """Run `gantui argv` (less --nproc) in `nproc` processes under torchrun; its exit status."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "gantui", *without_nproc(argv)]
-    process = subprocess.Popen(command)
+    with tempfile.TemporaryDirectory(prefix="gantui-launch-") as folder:
+        state_file = Path(folder) / "state"
+        code = _wait_for_torchrun(subprocess.Popen(command, env={**os.environ, STATE_FILE_ENV: str(state_file)}))
+        ended = state_file.read_text().strip() if state_file.is_file() else ""
+    # torchrun exits 1 after passing on a stop signal, even when every worker stopped cleanly with its final
+    # checkpoint; the run's own end decides, as for a plain run
+    return 0 if ended in CLEAN_ENDS else code
+
+
+def report_state(state: str) -> None:
+    """Rank 0 of a run that `torchrun` above started: tell the launcher how the run ended."""
+    path = os.environ.get(STATE_FILE_ENV)
+    if path:
+        with contextlib.suppress(OSError):  # a launcher that has gone away needs no answer
+            Path(path).write_text(state)
+
+
+def _wait_for_torchrun(process: subprocess.Popen) -> int:
+    """torchrun's exit status; a SIGTERM to this launcher is passed on to it, a terminal's Ctrl-C is not."""
 
     def forward(signum, frame) -> None:  # torchrun stops the workers, each with a final checkpoint
         process.send_signal(signum)
