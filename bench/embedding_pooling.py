@@ -18,7 +18,8 @@ from torch import nn
 
 from gantui.engine.data.shapes import draw_shapes
 from gantui.engine.generate import load_generator
-from gantui.engine.quality import embedding, metrics
+from gantui.engine.quality import embedding
+from gantui.engine.quality.evaluator import RandomReference
 from gantui.engine.samples import to_unit_range
 
 CPU = torch.device("cpu")
@@ -50,16 +51,12 @@ def main() -> None:
     real = torch.from_numpy(pictures).float() / 255
     print(f"generator of step {loaded.step}")
     for pools in (("average",), ("max",), ("average", "max")):
-        model = Pooled(pools)
-        reference = embedding.embed(model, real[:1000], CPU)
-        mean, scale = reference.mean(0), 1.0 / reference.std(0).mean()
-        reference = (reference - mean) * scale
+        model = Pooled(pools)  # gantui's reference (centred, scaled, k-NN) on these features; no cache
+        reference = RandomReference(embedding.embed(model, real[:1000], CPU), samples=1000)
         for name, pictures_ in (("real", real[1000:]), ("generated", fake)):
-            features = (embedding.embed(model, pictures_, CPU) - mean) * scale
-            scores = metrics.manifold_scores(reference, features)
-            print(f"{' + '.join(pools):>13} {name:>9}: FID {metrics.frechet_distance(reference, features):6.1f}  "
-                  f"P {scores.precision:.2f}  R {scores.recall:.2f}  D {scores.density:.2f}  C {scores.coverage:.2f}")
-
+            row = reference.measure(model, pictures_, CPU)
+            print(f"{' + '.join(pools):>13} {name:>9}: FID {row['fid_rand']:6.1f}  P {row['precision_rand']:.2f}  "
+                  f"R {row['recall_rand']:.2f}  D {row['density_rand']:.2f}  C {row['coverage_rand']:.2f}")
 
 if __name__ == "__main__":
     main()

@@ -9,14 +9,13 @@ recall, density and coverage) and the run's alarm events (raised and cleared), a
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
 import plotext
 
 from gantui.engine.run.layout import RunLayout
-from gantui.engine.run.tails import load_eval
+from gantui.engine.run.tails import EventsTail, load_eval
 
 TABLE = (("step", "step", "{:.0f}"), ("time s", "time", "{:.0f}"), ("FID rand", "fid_rand", "{:.1f}"),
          ("KID rand", "kid_rand", "{:.2f}"), ("precision", "precision_rand", "{:.2f}"),
@@ -51,16 +50,10 @@ def chart(rows: list[dict[str, float]], series: tuple[tuple[str, str, str], ...]
 
 
 def alarm_lines(layout: RunLayout) -> list[str]:
-    lines = []
-    for line in layout.events.read_text().splitlines() if layout.events.exists() else []:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        message = str(event.get("message", ""))
-        if event.get("event") == "alarm" or " cleared at step " in message:  # raised, then its all-clear
-            lines.append(f"- {message.split(':')[0]}")
-    return lines
+    """Each alarm as it was raised, and its all-clear (an info event "... cleared at step N")."""
+    events = EventsTail(layout.events).poll()
+    return [f"- {event['message'].split(':')[0]}" for event in events
+            if event.get("event") == "alarm" or " cleared at step " in str(event.get("message", ""))]
 
 
 def main() -> None:

@@ -30,6 +30,14 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--np
 MLP = ["-d", "mnist", "-a", "mlp", "--device", "cpu", "--batch-size", "32", "--log-every", "5", "--eval-every", "0"]
 
 
+def plain_mlp_run(runs_dir: Path):
+    """A plain run (no process group) of MLP's flags, trained in this process."""
+    prepared = prepare_run(resolve_config("mnist", "mlp", steps=10, batch_size=32, log_every=5, eval_every=0,
+                                          device="cpu", runs_dir=str(runs_dir)))
+    assert train(prepared) == "finished"
+    return prepared
+
+
 def launch(*args, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180):
     return subprocess.run([*map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout,
                           env={**os.environ, **(env or {})})
@@ -83,9 +91,7 @@ def test_each_rank_takes_its_slice_of_every_global_batch():
 
 @pytest.mark.slow
 def test_two_processes_train_like_one_and_write_one_normal_run(tmp_path, capsys):
-    single = prepare_run(resolve_config("mnist", "mlp", steps=10, batch_size=32, log_every=5, eval_every=0,
-                                        device="cpu", runs_dir=str(tmp_path / "one")))
-    assert train(single) == "finished"
+    single = plain_mlp_run(tmp_path / "one")
     result = launch(*GANTUI, "train", "--nproc", "2", *MLP, "--steps", "10", "--runs-dir", tmp_path / "two",
                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -121,9 +127,7 @@ def test_two_processes_train_like_one_and_write_one_normal_run(tmp_path, capsys)
 
 @pytest.mark.slow
 def test_nproc_1_is_one_ddp_process_under_torchrun_that_trains_like_a_plain_run(tmp_path):
-    plain = prepare_run(resolve_config("mnist", "mlp", steps=10, batch_size=32, log_every=5, eval_every=0,
-                                       device="cpu", runs_dir=str(tmp_path / "plain")))  # MLP's flags, in here
-    assert train(plain) == "finished"
+    plain = plain_mlp_run(tmp_path / "plain")
     ddp = launch(*GANTUI, "train", "--nproc", "1", *MLP, "--steps", "10", "--runs-dir", tmp_path / "ddp",
                  cwd=tmp_path)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
@@ -194,10 +198,11 @@ def test_a_rank_that_fails_ends_both_and_status_names_it(tmp_path):
     assert status["ended"] - status["started"] < 30  # both ranks gone within seconds, not a hung job
 
 
-def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir",
-                             str(tmp_path), *extra], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def start_long_run(tmp_path: Path, *extra: str, command: tuple[str, ...] = (*TORCHRUN, "-m", "gantui", "train")
+                   ) -> subprocess.Popen:
+    """Two processes training for good, started by `command` (raw torchrun unless told otherwise)."""
+    return subprocess.Popen([*command, *MLP, "--steps", "100000", "--runs-dir", str(tmp_path), *extra], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for_rows(process: subprocess.Popen, tmp_path: Path) -> Path:
@@ -240,8 +245,7 @@ def test_a_stop_from_control_json_stops_both_with_a_final_checkpoint(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_on_nproc_stops_both_with_a_final_checkpoint_and_exits_0(tmp_path):
-    process = subprocess.Popen([*GANTUI, "train", "--nproc", "2", *MLP, "--steps", "100000", "--runs-dir",
-                                str(tmp_path)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_long_run(tmp_path, command=(*GANTUI, "train", "--nproc", "2"))
     run = wait_for_rows(process, tmp_path)
     try:
         process.send_signal(signal.SIGTERM)  # the launcher passes it on to torchrun, torchrun to every worker

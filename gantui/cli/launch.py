@@ -2,7 +2,8 @@
 
 gantui keeps no cluster machinery of its own: N > 1 re-runs the command line, less --nproc, as
 `python -m torch.distributed.run --standalone --nproc-per-node N -m gantui ...` and passes its exit status
-through. Several nodes are torchrun's business: run `torchrun ... -m gantui train ...` on each (README).
+through, except that a run stopped as asked (a signal, with its final checkpoint) exits 0, as a plain run
+does. Several nodes are torchrun's business: run `torchrun ... -m gantui train ...` on each (README).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def without_nproc(argv: Sequence[str]) -> list[str]:
 
 
 def torchrun(nproc: int, argv: Sequence[str]) -> int:
-    """Run `gantui argv` (less --nproc) in `nproc` processes under torchrun; its exit status."""
+    """Run `gantui argv` (less --nproc) in `nproc` processes under torchrun; 0 when rank 0 reports a clean end,
+    else torchrun's exit status."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "gantui", *without_nproc(argv)]
     with tempfile.TemporaryDirectory(prefix="gantui-launch-") as folder:
