@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 from waiting import block_until
@@ -184,12 +185,22 @@ def test_resume_from_two_processes_to_one_and_back_continues_the_steps(tmp_path)
     assert ranks == [[str(step), str(rank)] for step in (5, 10, 25, 30) for rank in (0, 1)]
 
 
+def test_bad_input_found_by_the_workers_is_one_line_once_and_exit_2(tmp_path):
+    result = launch(*GANTUI, "train", "--nproc", "2", "-d", "pattern1010", "-a", "mlp", "--device", "cpu",
+                    "--runs-dir", tmp_path / "runs", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("gantui: error: mlp needs images"), \
+        result.stderr[-3000:]  # both workers refused it; said once, without torchrun's traceback or banner
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
 @pytest.mark.slow
 def test_a_rank_that_fails_ends_both_and_status_names_it(tmp_path):
     began = time.monotonic()
-    result = launch(*TORCHRUN, "-m", "gantui", "train", *MLP, "--steps", "100000", "--runs-dir", tmp_path,
+    result = launch(*GANTUI, "train", "--nproc", "2", *MLP, "--steps", "100000", "--runs-dir", tmp_path,
                     cwd=tmp_path, env={FAULT_RANK_ENV: "1", FAULT_STEP_ENV: "7"}, timeout=120)
-    assert result.returncode != 0
+    assert result.returncode == 1
+    assert "InjectedFault" in result.stderr and "ChildFailedError" not in result.stderr, result.stderr[-3000:]
     assert time.monotonic() - began < 120
     run = only_run(tmp_path)
     status = json.loads((run / "status.json").read_text())
@@ -254,6 +265,27 @@ def test_sigterm_on_nproc_stops_both_with_a_final_checkpoint_and_exits_0(tmp_pat
         process.kill()
     assert_stopped_with_final_checkpoint(run)
     assert process.returncode == 0, errors[-3000:]  # torchrun's own exit 1 after a signal is not passed on
+    assert "Traceback" not in errors and "SignalException" not in errors, errors[-3000:]  # nor its traceback
+
+
+@pytest.mark.slow
+def test_a_worker_killed_by_a_signal_is_named_in_one_line_and_the_run_stays_readable(tmp_path):
+    process = start_long_run(tmp_path, "--checkpoint-every", "20", command=(*GANTUI, "train", "--nproc", "2"))
+    run = wait_for_rows(process, tmp_path)
+    try:
+        workers = [child for child in psutil.Process(process.pid).children(recursive=True)
+                   if "gantui.cli.torchrun" not in " ".join(child.cmdline())]
+        assert len(workers) == 2, workers
+        workers[-1].kill()  # as the out-of-memory killer would
+        _, errors = process.communicate(timeout=90)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGKILL
+    assert errors.splitlines()[-1].endswith(f"(pid {workers[-1].pid}) was killed by SIGKILL"), errors[-3000:]
+    assert "Traceback" not in errors, errors[-3000:]
+    status = json.loads((run / "status.json").read_text())
+    assert status["state"] == "failed"
+    assert prepare_resume(run).checkpoint is not None  # resumable from its last checkpoint
 
 
 # ---- SyncBatchNorm, in two processes started here --------------------------------------------------------

@@ -156,20 +156,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         }[args.command]
         status = handler(args)
     except UserError as error:
-        print(f"gantui: error: {one_line(str(error))}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+        fail(str(error), EXIT_USAGE)
     except OSError as error:  # a fault of the machine, not of the input (disk full, …): still one line
         from gantui.engine.atomic import disk_problem
 
-        print(f"gantui: error: {one_line(disk_problem(error, Path(error.filename or '.')))}", file=sys.stderr)
-        sys.exit(1)
+        fail(disk_problem(error, Path(error.filename or ".")), 1)
     except MemoryError:
-        print("gantui: error: out of memory (try a smaller --batch-size or --image-size)", file=sys.stderr)
-        sys.exit(1)
+        fail("out of memory (try a smaller --batch-size or --image-size)", 1)
     except KeyboardInterrupt:
         print("gantui: interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(status or 0)
+
+
+def fail(message: str, status: int) -> None:
+    """Exit with `status` and one line naming the problem: on stderr, or, in a worker of `--nproc`, for the
+    launcher to print once for all of them."""
+    from gantui.cli.launch import report_error
+
+    if not report_error(one_line(message)):
+        print(f"gantui: error: {one_line(message)}", file=sys.stderr)
+    sys.exit(status)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -1,9 +1,12 @@
 """`gantui train --nproc N`: the same command under torchrun's launcher (torch.distributed.run), on this node.
 
 gantui keeps no cluster machinery of its own: N > 1 re-runs the command line, less --nproc, as
-`python -m torch.distributed.run --standalone --nproc-per-node N -m gantui ...` and passes its exit status
-through, except that a run stopped as asked (a signal, with its final checkpoint) exits 0, as a plain run
-does. Several nodes are torchrun's business: run `torchrun ... -m gantui train ...` on each (README).
+`python -m gantui.cli.torchrun --standalone --nproc-per-node N -m gantui ...` (torchrun, less its own
+tracebacks) and passes its exit status through, except that a run stopped as asked (a signal, with its final
+checkpoint) exits 0, as a plain run does. The workers tell the launcher how they ended through files in a
+folder of its own: rank 0 the run's end state, any rank the one line of bad input that stopped it, which
+the launcher prints once (not once per process). Several nodes are torchrun's business: run
+`torchrun ... -m gantui train ...` on each (README).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from gantui.engine.distributed import TORCHRUN_ENV, World
 from gantui.engine.errors import UserError
 from gantui.engine.run.state import RunState
 
-STATE_FILE_ENV = "GANTUI_LAUNCHER_STATE"  # where rank 0 tells the launcher how its run ended
+LAUNCHER_ENV = "GANTUI_LAUNCHER"  # the folder where the workers tell the launcher how they ended
+STATE_FILE, ERROR_PREFIX = "state", "error-"  # rank 0's end state; each rank's one line of bad input
 CLEAN_ENDS = (RunState.FINISHED, RunState.STOPPED)  # a run that ended as asked: exit status 0
 
 NPROC_HELP = ("train with N processes on this node through torchrun (DistributedDataParallel: one GPU each "
@@ -80,13 +84,19 @@ def without_nproc(argv: Sequence[str]) -> list[str]:
 
 def torchrun(nproc: int, argv: Sequence[str]) -> int:
     """Run `gantui argv` (less --nproc) in `nproc` processes under torchrun; 0 when rank 0 reports a clean end,
-    else torchrun's exit status."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+    else torchrun's exit status (a worker's own: 2 for bad input, whose line is printed here once)."""
+    command = [sys.executable, "-m", "gantui.cli.torchrun", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "gantui", *without_nproc(argv)]
+    env = dict(os.environ)
+    # torchrun's default is 1 thread a process (and a banner saying so): this node's cores, shared out
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
     with tempfile.TemporaryDirectory(prefix="gantui-launch-") as folder:
-        state_file = Path(folder) / "state"
-        code = _wait_for_torchrun(subprocess.Popen(command, env={**os.environ, STATE_FILE_ENV: str(state_file)}))
+        code = _wait_for_torchrun(subprocess.Popen(command, env={**env, LAUNCHER_ENV: folder}))
+        state_file = Path(folder) / STATE_FILE
         ended = state_file.read_text().strip() if state_file.is_file() else ""
+        errors = dict.fromkeys(path.read_text() for path in sorted(Path(folder).glob(ERROR_PREFIX + "*")))
+    for error in errors:  # every rank meets the same bad input: one line, not one per process
+        print(f"gantui: error: {error}", file=sys.stderr)
     # torchrun exits 1 after passing on a stop signal, even when every worker stopped cleanly with its final
     # checkpoint; the run's own end decides, as for a plain run
     return 0 if ended in CLEAN_ENDS else code
@@ -94,10 +104,22 @@ def torchrun(nproc: int, argv: Sequence[str]) -> int:
 
 def report_state(state: str) -> None:
     """Rank 0 of a run that `torchrun` above started: tell the launcher how the run ended."""
-    path = os.environ.get(STATE_FILE_ENV)
-    if path:
-        with contextlib.suppress(OSError):  # a launcher that has gone away needs no answer
-            Path(path).write_text(state)
+    _report(STATE_FILE, state)
+
+
+def report_error(line: str) -> bool:
+    """A worker that `torchrun` above started, stopped by bad input: leave its one line for the launcher to
+    print; False when there is no such launcher (then the caller prints it)."""
+    return _report(f"{ERROR_PREFIX}{os.environ.get('RANK', '0')}", line)
+
+
+def _report(name: str, text: str) -> bool:
+    folder = os.environ.get(LAUNCHER_ENV)
+    if not folder:
+        return False
+    with contextlib.suppress(OSError):  # a launcher that has gone away needs no answer
+        (Path(folder) / name).write_text(text)
+    return True
 
 
 def _wait_for_torchrun(process: subprocess.Popen) -> int:
