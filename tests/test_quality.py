@@ -288,3 +288,22 @@ def test_quality_modules_are_headless():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_on_resume_best_pt_compares_embedding_fids_only_within_one_embedding_version(tmp_path, mnist):
+    from gantui.engine.config import resolve_config
+    from gantui.engine.quality import embedding
+    from gantui.engine.quality.tracker import QualityTracker
+
+    def best_after_resume(csv: str):
+        (tmp_path / "eval.csv").write_text(csv)
+        config = resolve_config("mnist", "mlp", eval_every=250, device="cpu")
+        return QualityTracker(config, mnist, get_arch("mlp"), torch.device("cpu"), events=None, run_path=tmp_path,
+                              start_step=1000).best_score
+
+    older = "step,fid_rand,diversity\n250,21.0,0.5\n500,25.0,0.9\n"  # before eval.csv said which version
+    assert best_after_resume(older)[0] == "diversity"  # so the first FID of this version starts a new best
+    version = embedding.EMBEDDING_VERSION
+    mixed = (f"step,fid_rand,embedding_version,diversity\n250,21.0,{version - 1},0.5\n"
+             f"500,60.0,{version},0.9\n750,55.0,{version},0.9\n1000,58.0,{version},0.9\n1250,40.0,{version},0.9\n")
+    assert best_after_resume(mixed) == ("fid_rand", 55.0)  # this version's, up to the checkpoint's step

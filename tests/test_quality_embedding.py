@@ -5,7 +5,7 @@ import json
 import h5py
 import pytest
 import torch
-from quality_pictures import blurred, colour_shifted, noised, photo_crops, shapes, write_folder
+from quality_pictures import backgrounds_only, blurred, colour_shifted, noised, photo_crops, shapes, write_folder
 
 from gantui.engine.data import load_dataset
 from gantui.engine.events import EVAL_COLUMNS
@@ -71,7 +71,8 @@ def test_real_against_real_is_fid_near_zero_and_scores_near_one(pictures, model)
     _, reference, other = pictures
     real = reference.measure(model, other, CPU)
     noise = reference.measure(model, torch.rand_like(other), CPU)
-    assert real["fid_rand"] < 3 and real["fid_rand"] < 0.01 * noise["fid_rand"]
+    # FID is biased upwards at few samples: 300 against 600 here (a run measures 1,000 against 2,000: ≈ 1.5)
+    assert real["fid_rand"] < 5 and real["fid_rand"] < 0.01 * noise["fid_rand"]
     assert abs(real["kid_rand"]) < 0.01 * noise["kid_rand"]
     for name in ("precision_rand", "recall_rand", "coverage_rand"):
         assert 0.93 <= real[name] <= 1.0 and noise[name] < 0.05
@@ -91,7 +92,10 @@ def test_more_spoiling_is_monotonically_worse(pictures, model, spoiler):
     assert kids[-1] > kids[0] + 0.5, kids
     # precision: never better by more than the noise of 300 samples, and clearly lower at the strongest
     assert all(later <= earlier + 0.01 for earlier, later in pairs(precisions)), precisions
-    assert precisions[-1] < precisions[0] - (0.005 if name == "shapes" else 0.5), precisions
+    # precision asks "is it like a real picture?": a tinted shape on a tinted field still is one (shapes'
+    # colours are drawn uniformly at random), a tinted photo is not
+    if not (name == "shapes" and spoiler == "colour shift"):
+        assert precisions[-1] < precisions[0] - 0.3, precisions
 
 
 def test_one_picture_repeated_has_no_recall_or_coverage_and_raises_the_collapse_alarm(pictures, model):
@@ -113,8 +117,18 @@ def test_half_the_modes_dropped_halves_recall_and_coverage(model):
     assert two_quadrants["precision_rand"] > 0.95  # what is there is real
 
 
+def test_the_right_backgrounds_without_their_shapes_are_far_from_real(model):
+    """What a long dcgan64 run on shapes drew (docs/quality.md): plain fields in the real colours, no subject.
+    The colour branch alone reads these as fairly real (most of each picture is its background)."""
+    reference = RandomReference(embedding.embed(model, shapes(2 * COUNT), CPU), COUNT)
+    other = shapes(COUNT, 2 * COUNT)
+    real, fields = (reference.measure(model, pictures, CPU) for pictures in (other, backgrounds_only(other)))
+    assert fields["recall_rand"] < 0.1 and fields["coverage_rand"] < 0.1 and fields["precision_rand"] < 0.6
+    assert fields["fid_rand"] > 50 * real["fid_rand"]
+
+
 def test_dark_half_of_shapes_lowers_recall_and_coverage(model):
-    """Shapes have no clean modes in this embedding (colour dominates it): half the brightness range dropped."""
+    """Shapes have no clean modes (their colours are drawn at random): half the brightness range dropped."""
     reference = RandomReference(embedding.embed(model, shapes(2 * COUNT), CPU), COUNT)
     candidates = shapes(4 * COUNT, 2 * COUNT)
     brightness = candidates.mean((1, 2, 3))

@@ -22,7 +22,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
 EVAL_COLUMNS: tuple[str, ...] = (
     "step", "fid", "kid", "inception_score", "coverage", "kl_uniform", "diversity", "duplicate_rate",
     "cond_accuracy", "fid_rand", "kid_rand", "precision_rand", "recall_rand", "density_rand", "coverage_rand",
-    "time", "eval_seconds",
+    "embedding_version", "time", "eval_seconds",
 )
 # The ranks.csv columns (runs of several processes), in order: one row per rank and log interval. Memory in
 # bytes, empty where not applicable; time is the unix time of that rank's figures.
@@ -116,6 +116,7 @@ class EvalLogged:
     recall_rand: float | None = None
     density_rand: float | None = None
     coverage_rand: float | None = None
+    embedding_version: int | None = None  # what the *_rand columns were measured in (embedding.EMBEDDING_VERSION)
     class_histogram: tuple[float, ...] = ()  # share of the generated samples the classifier puts in each class
     num_classes: int | None = None
     next_step: int | None = None  # when the next evaluation comes (status.json's next_eval_step; not in eval.csv)

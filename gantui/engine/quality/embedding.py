@@ -1,10 +1,12 @@
-"""A download-free feature space for any pictures: a small CNN with fixed random weights (Naeem et al. 2020).
+"""A download-free feature space for any pictures: small CNNs with fixed random weights (Naeem et al. 2020).
 
 Naeem et al., "Reliable Fidelity and Diversity Metrics for Generative Models" (ICML 2020), found that a
 randomly initialised network's features give usable density and coverage away from ImageNet. Here the
 weights come from one fixed seed on the CPU's generator, so the embedding is the same on every run and
 machine, needs no training and nothing from the internet, and works for colour or grey, labelled or not.
-Its numbers are comparable between runs on the same data, never with published Inception FIDs.
+Two branches see the colours and the outlines apart, so a small subject on a large background counts.
+Its numbers are comparable between runs on the same data in the same version, never with published
+Inception FIDs.
 """
 
 from __future__ import annotations
@@ -16,39 +18,55 @@ import torch.nn.functional as F
 from torch import nn
 
 EMBEDDING_NAME = "rand"  # the suffix of the eval.csv columns measured in this space: fid_rand, recall_rand, …
-EMBEDDING_VERSION = 2  # part of the reference cache's key: a change of weights, architecture or sizes re-embeds
+EMBEDDING_VERSION = 3  # in eval.csv's embedding_version and the reference cache's key: only like compares with like
 EMBEDDING_SEED = 20_200_712  # ICML 2020's opening day: the weights, the same everywhere
 SMALL_SIZE, INPUT_SIZE = 32, 64  # pictures up to 32 px a side are embedded at their own size, larger ones at 64×64
 MIN_SIZE = 16  # four 2× pools need at least 16 px; smaller pictures are enlarged to 16×16
-WIDTHS = (16, 32, 64, 128)  # four conv 3×3 → ReLU → max-pool blocks; the last width is the feature size
-FEATURE_DIM = WIDTHS[-1]
+WIDTHS = (16, 32, 64, 64)  # each branch: four conv 3×3 → ReLU → max-pool blocks; the last width is its features
+BRANCHES = ("colour", "edges")  # side by side; each is scaled by its own spread on the real pictures
+FEATURE_GROUPS = (WIDTHS[-1],) * len(BRANCHES)  # the features of each branch, in order
+FEATURE_DIM = sum(FEATURE_GROUPS)
 
 
 class RandomEmbedding(nn.Module):
-    """Conv 3×3 blocks of `WIDTHS` with fixed random (He-uniform) weights, then a global average pool."""
+    """Two small CNNs with fixed random (He-uniform) weights, each ending in a global average pool, side by side.
+
+    `colour`'s first filters are as drawn: they answer to flat colour, so its features hold the pictures'
+    colours, where the background, most of a picture, weighs most. `edges`' first filters have their mean
+    taken out: blind to flat colour, they answer only where the picture changes (edges, texture), so its
+    features hold the outlines of what is in the picture. A generator that paints the right backgrounds with
+    the wrong subject reads real in `colour` and far off in `edges` (docs/quality.md).
+    """
 
     def __init__(self, seed: int = EMBEDDING_SEED) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        channels = 3
-        for width in WIDTHS:
-            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
-            channels = width
-        self.net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        rng = torch.Generator().manual_seed(seed)
-        with torch.no_grad():  # drawn here, not by nn.init: independent of the caller's random stream
-            for layer in self.net:
-                if isinstance(layer, nn.Conv2d):
-                    fan_in = layer.in_channels * 9
-                    bound = math.sqrt(6.0 / fan_in)
-                    layer.weight.copy_(torch.rand(layer.weight.shape, generator=rng) * 2 * bound - bound)
-                    layer.bias.zero_()
+        rng = torch.Generator().manual_seed(seed)  # drawn here, not by nn.init: independent of the caller's stream
+        self.colour, self.edges = _random_branch(rng), _random_branch(rng)
+        with torch.no_grad():
+            first = self.edges[0].weight
+            first -= first.mean((2, 3), keepdim=True)  # each 3×3 filter of each colour channel sums to 0
         self.requires_grad_(False)
         self.eval()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Features (B, FEATURE_DIM) of unit-range pictures (B, C, H, W) of any size and 1 or 3 channels."""
-        return self.net(prepare(images))
+        """Features (B, FEATURE_DIM) of unit-range pictures (B, C, H, W) of any size and 1 or 3 channels:
+        `colour`'s, then `edges'`."""
+        prepared = prepare(images)
+        return torch.cat([self.colour(prepared), self.edges(prepared)], 1)
+
+
+def _random_branch(rng: torch.Generator) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    channels = 3
+    for width in WIDTHS:
+        conv = nn.Conv2d(channels, width, 3, padding=1)
+        bound = math.sqrt(6.0 / (channels * 9))
+        with torch.no_grad():
+            conv.weight.copy_(torch.rand(conv.weight.shape, generator=rng) * 2 * bound - bound)
+            conv.bias.zero_()
+        layers += [conv, nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+        channels = width
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
 def prepare(images: torch.Tensor) -> torch.Tensor:

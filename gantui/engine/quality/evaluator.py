@@ -63,6 +63,7 @@ class QualityReport:
     recall_rand: float | None = None
     density_rand: float | None = None  # Naeem et al. 2020, k = 5
     coverage_rand: float | None = None
+    embedding_version: int | None = None  # embedding.EMBEDDING_VERSION: *_rand values compare only within one
     class_histogram: tuple[float, ...] = field(default_factory=tuple)  # share of samples per class
 
     def as_dict(self) -> dict[str, Any]:
@@ -184,13 +185,17 @@ class Evaluator:
 class RandomReference:
     """The real pictures in the random embedding: FID/KID statistics and the k-NN manifold's real side.
 
-    Features are centred and scaled by the real ones' spread (as the classifier's), so FID does not depend on
-    the random weights' arbitrary scale. They are cached under a hash of the reference pictures.
+    Features are centred, and each branch's (`groups`: their widths, in order) scaled by its own spread on the
+    real ones, so FID does not depend on the random weights' arbitrary scale and each branch weighs alike.
+    They are cached under a hash of the reference pictures.
     """
 
-    def __init__(self, features: torch.Tensor, samples: int) -> None:
+    def __init__(self, features: torch.Tensor, samples: int,
+                 groups: tuple[int, ...] = embedding.FEATURE_GROUPS) -> None:
         self.mean = features.mean(0)
-        self.scale = 1.0 / max(float(features.std(0).mean()), 1e-12)
+        spread = features.std(0)
+        self.scale = torch.cat([torch.full((width,), 1.0 / max(float(part.mean()), 1e-12))
+                                for width, part in zip(groups, spread.split(list(groups)), strict=True)])
         self.features = (features - self.mean) * self.scale
         self.distances = metrics.FeatureDistances(self.features)
         self.manifold = self.features[:samples]  # as many real as generated: the k-NN radii match in scale
@@ -205,7 +210,8 @@ class RandomReference:
         fid, kid = self.distances.compute(features)
         scores = metrics.manifold_scores(self.manifold, features)
         return dict(fid_rand=_finite(fid), kid_rand=_finite(kid), precision_rand=scores.precision,
-                    recall_rand=scores.recall, density_rand=scores.density, coverage_rand=scores.coverage)
+                    recall_rand=scores.recall, density_rand=scores.density, coverage_rand=scores.coverage,
+                    embedding_version=embedding.EMBEDDING_VERSION)
 
 
 def _cached_features(model: nn.Module, real: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -20,6 +20,7 @@ from torch import nn
 from gantui.engine.data.base import DataSource
 from gantui.engine.events import AlarmStatus, EvalLogged, MetricsLogged, Notice, Sink
 from gantui.engine.models.base import ArchSpec
+from gantui.engine.quality import embedding
 from gantui.engine.quality.alarms import Alarm, AlarmMonitor
 from gantui.engine.quality.classifier import evaluation_applies
 from gantui.engine.quality.schedule import EvalSchedule
@@ -122,8 +123,12 @@ Score = tuple[str, float]  # (what was measured, value): lower is better, only l
 
 
 def _score(row: Mapping[str, float | None]) -> Score | None:
-    """The classifier's FID where it exists, else the random embedding's, else |log diversity ratio|."""
+    """The classifier's FID where it exists, else the random embedding's (of this version of it: a row measured
+    in an older one does not count), else |log diversity ratio|."""
     for column in SCORE_COLUMNS:
+        if column.endswith(f"_{embedding.EMBEDDING_NAME}") and _cell(row.get("embedding_version")) != \
+                embedding.EMBEDDING_VERSION:
+            continue
         value = _cell(row.get(column))
         if value is not None:
             return column, value
