@@ -38,7 +38,7 @@ def at_side(model: embedding.RandomEmbedding, side: int):
         images = images.float().expand(-1, 3, -1, -1)
         if images.shape[-1] != side:
             images = F.interpolate(images, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
-        return model.net((images - 0.5) / 0.5)
+        return model.features((images - 0.5) / 0.5)
     return features
 
 

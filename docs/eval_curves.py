@@ -1,9 +1,10 @@
 """A run's quality curves as text, the way docs/quality.md shows them: eval.csv's metrics, the alarms, a table.
 
-    .venv/bin/python docs/eval_curves.py RUN_FOLDER [--width 78]
+    .venv/bin/python docs/eval_curves.py RUN_FOLDER [--after STEP] [--width 78]
 
 Prints a Markdown table of every evaluation, two plotext charts (FID in the random embedding; precision,
-recall, density and coverage) and the run's alarm events (raised and cleared), all read from the run folder.
+recall, density and coverage) and the run's alarm events (raised and cleared), all read from the run folder;
+with --after STEP only those after that step (a resumed run's new part).
 """
 
 from __future__ import annotations
@@ -49,23 +50,25 @@ def chart(rows: list[dict[str, float]], series: tuple[tuple[str, str, str], ...]
     return plotext.uncolorize(plotext.build())
 
 
-def alarm_lines(layout: RunLayout) -> list[str]:
-    """Each alarm as it was raised, and its all-clear (an info event "... cleared at step N")."""
+def alarm_lines(layout: RunLayout, after: int) -> list[str]:
+    """Each alarm as it was raised, and its all-clear (an info event "... cleared at step N"), after `after`."""
     events = EventsTail(layout.events).poll()
-    return [f"- {event['message'].split(':')[0]}" for event in events
-            if event.get("event") == "alarm" or " cleared at step " in str(event.get("message", ""))]
+    return [f"- {event['message'].split(':')[0]}" for event in events if event.get("step", 0) > after and (
+        event.get("event") == "alarm" or " cleared at step " in str(event.get("message", "")))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
+    parser.add_argument("--after", type=int, default=0, metavar="STEP", help="only evaluations after STEP")
     parser.add_argument("--width", type=int, default=78)
     args = parser.parse_args()
     layout = RunLayout(args.run)
-    rows = load_eval(layout.evals).to_dict("records")
+    frame = load_eval(layout.evals)
+    rows = frame[frame["step"] > args.after].to_dict("records")
     print(table(rows), "", "```", chart(rows, (("fid", "fid_rand", "*"),), "FID (random embedding)", args.width),
           "```", "```", chart(rows, SHARES, "precision · recall · density · coverage (random embedding)",
-                              args.width), "```", "", *alarm_lines(layout), sep="\n")
+                              args.width), "```", "", *alarm_lines(layout, args.after), sep="\n")
 
 
 if __name__ == "__main__":

@@ -52,14 +52,16 @@ def data_info_from_config(data: dict) -> DataInfo:
     return info
 
 
-def load_generator(run_path: Path, device: str = "cpu") -> LoadedGenerator:
-    """The generator of `run_path`'s last checkpoint, in eval mode, without loading the dataset."""
+def load_generator(run_path: Path, device: str = "cpu", checkpoint: Path | None = None) -> LoadedGenerator:
+    """The generator of `run_path`'s last checkpoint (or of `checkpoint`), in eval mode, without loading the
+    dataset."""
     layout = RunLayout(Path(run_path))
     config = read_config(layout.config)
     info = data_info_from_config(read_json(layout.config))
-    state = load_checkpoint(layout.last_checkpoint, map_location=device)
+    checkpoint = checkpoint or layout.last_checkpoint
+    state = load_checkpoint(checkpoint, map_location=device)
     generator, _ = build_models(config.arch, info, config.latent_dim)
-    load_weights(generator, state["generator"], "generator", layout.last_checkpoint)
+    load_weights(generator, state["generator"], "generator", checkpoint)
     return LoadedGenerator(generator.to(device).eval(), get_arch(config.arch), info, config, state["step"])
 
 

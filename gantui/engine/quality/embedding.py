@@ -51,7 +51,10 @@ class RandomEmbedding(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Features (B, FEATURE_DIM) of unit-range pictures (B, C, H, W) of any size and 1 or 3 channels:
         `colour`'s, then `edges'`."""
-        prepared = prepare(images)
+        return self.features(prepare(images))
+
+    def features(self, prepared: torch.Tensor) -> torch.Tensor:
+        """`forward` of pictures already `prepare`d."""
         return torch.cat([self.colour(prepared), self.edges(prepared)], 1)
 
 

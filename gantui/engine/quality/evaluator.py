@@ -206,7 +206,11 @@ class RandomReference:
 
     def measure(self, model: nn.Module, images: torch.Tensor, device: torch.device) -> dict[str, float | None]:
         """The `*_rand` fields of a QualityReport for unit-range pictures."""
-        features = (embedding.embed(model, images, device) - self.mean) * self.scale
+        return self.measure_features(embedding.embed(model, images, device))
+
+    def measure_features(self, features: torch.Tensor) -> dict[str, float | None]:
+        """`measure` of pictures already embedded."""
+        features = (features - self.mean) * self.scale
         fid, kid = self.distances.compute(features)
         scores = metrics.manifold_scores(self.manifold, features)
         return dict(fid_rand=_finite(fid), kid_rand=_finite(kid), precision_rand=scores.precision,
