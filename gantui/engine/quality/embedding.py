@@ -23,8 +23,7 @@ EMBEDDING_SEED = 20_200_712  # ICML 2020's opening day: the weights, the same ev
 SMALL_SIZE, INPUT_SIZE = 32, 64  # pictures up to 32 px a side are embedded at their own size, larger ones at 64×64
 MIN_SIZE = 16  # four 2× pools need at least 16 px; smaller pictures are enlarged to 16×16
 WIDTHS = (16, 32, 64, 64)  # each branch: four conv 3×3 → ReLU → max-pool blocks; the last width is its features
-BRANCHES = ("colour", "edges")  # side by side; each is scaled by its own spread on the real pictures
-FEATURE_GROUPS = (WIDTHS[-1],) * len(BRANCHES)  # the features of each branch, in order
+FEATURE_GROUPS = (WIDTHS[-1], WIDTHS[-1])  # colour's features, then edges': each scaled by its own spread
 FEATURE_DIM = sum(FEATURE_GROUPS)
 
 
