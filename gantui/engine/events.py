@@ -19,11 +19,13 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "samples_per_s", "mem_allocated", "mem_reserved", "mem_peak", "rss", "skipped_steps",
 )
 # The eval.csv columns, in order (the quality metrics of gantui.engine.quality); empty where not applicable.
+# Those ending in _rand were measured in the random embedding, in the version that embedding_version names.
 EVAL_COLUMNS: tuple[str, ...] = (
     "step", "fid", "kid", "inception_score", "coverage", "kl_uniform", "diversity", "duplicate_rate",
     "cond_accuracy", "fid_rand", "kid_rand", "precision_rand", "recall_rand", "density_rand", "coverage_rand",
     "embedding_version", "time", "eval_seconds",
 )
+EMBEDDING_COLUMNS = tuple(name for name in EVAL_COLUMNS if name.endswith("_rand"))
 # The ranks.csv columns (runs of several processes), in order: one row per rank and log interval. Memory in
 # bytes, empty where not applicable; time is the unix time of that rank's figures.
 RANK_COLUMNS: tuple[str, ...] = (

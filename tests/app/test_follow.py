@@ -155,3 +155,27 @@ def test_quality_pane_and_runs_list_fall_back_to_the_random_embedding(eval_run: 
     assert "precision – · recall 0.75 · density – · coverage – (rand)" in text
     row = RunScanner([eval_run.parent]).scan()[0]
     assert (row.best, row.best_label) == (12.5, "FID rand")
+
+
+def test_a_run_resumed_across_an_embedding_upgrade_counts_only_the_newer_embedding_numbers(eval_run: Path) -> None:
+    from gantui.app.runview.run_rows import RunScanner
+    from gantui.app.widgets.quality_pane import QualityPane
+    from gantui.engine.run.tails import load_eval
+
+    header = ["step", "fid_rand", "recall_rand", "embedding_version", "diversity"]
+    path = eval_run / "eval.csv"
+    path.write_text(",".join(header) + "\n100,8.0,0.9,,0.5\n200,9.0,0.8,,0.6\n")  # before versions were written
+    status = json.loads((eval_run / "status.json").read_text())
+    (eval_run / "status.json").write_text(json.dumps({**status, "quality": {}}))
+    scanner, follower = RunScanner([eval_run.parent]), DashboardFollower(eval_run, probe_host=False)
+    assert scanner.scan()[0].best == 8.0  # one version so far: its numbers compare among themselves
+    assert "FID rand 9 ↑ (was 8)" in "\n".join(line.plain for line in QualityPane()._lines(follower.poll()))
+
+    with open(path, "a") as handle:  # resumed after the upgrade: a new version's rows
+        handle.write("300,30.0,0.2,3,0.7\n400,25.0,0.3,3,0.7\n")
+    assert scanner.scan()[0].best == 25.0  # not the older version's 8.0
+    text = "\n".join(line.plain for line in QualityPane()._lines(follower.poll()))
+    assert "FID rand 25 ↓ (was 30)" in text and "recall 0.30" in text
+    frame = load_eval(path)
+    assert frame["fid_rand"].isna().tolist() == [True, True, False, False]
+    assert frame["diversity"].tolist() == [0.5, 0.6, 0.7, 0.7]  # the other metrics are not the embedding's

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from gantui.engine.data.base import DataSource
-from gantui.engine.events import AlarmStatus, EvalLogged, MetricsLogged, Notice, Sink
+from gantui.engine.events import EMBEDDING_COLUMNS, AlarmStatus, EvalLogged, MetricsLogged, Notice, Sink
 from gantui.engine.models.base import ArchSpec
 from gantui.engine.quality import embedding
 from gantui.engine.quality.alarms import Alarm, AlarmMonitor
@@ -126,8 +126,7 @@ def _score(row: Mapping[str, float | None]) -> Score | None:
     """The classifier's FID where it exists, else the random embedding's (of this version of it: a row measured
     in an older one does not count), else |log diversity ratio|."""
     for column in SCORE_COLUMNS:
-        if column.endswith(f"_{embedding.EMBEDDING_NAME}") and _cell(row.get("embedding_version")) != \
-                embedding.EMBEDDING_VERSION:
+        if column in EMBEDDING_COLUMNS and _cell(row.get("embedding_version")) != embedding.EMBEDDING_VERSION:
             continue
         value = _cell(row.get(column))
         if value is not None:

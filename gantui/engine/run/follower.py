@@ -3,7 +3,8 @@
 `RunFollower.poll()` reads only what changed: metrics.csv, eval.csv, events.jsonl and (runs of several
 processes) ranks.csv by their appended bytes (tails), status.json (small) every time, config.json when its
 mtime moves, and samples/ is listed only when it or the latest snapshot moves. Rows go into a history,
-bounded (`MetricsHistory`) or whole (`AllRows`). Each poll returns an immutable `FollowedRun` that a caller
+bounded (`MetricsHistory`) or whole (`AllRows`); eval.csv's embedding numbers of an older embedding version than
+the run's latest are left out (`tails.one_embedding`). Each poll returns an immutable `FollowedRun` that a caller
 can keep while the follower goes on: the very same object again when nothing changed.
 """
 
@@ -13,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from gantui.engine.run.history import History
 from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.ranks import LatestRanks, RankRow
 from gantui.engine.run.reader import RunSnapshot, mtime, read_json
 from gantui.engine.run.state import RunState, folder_state
-from gantui.engine.run.tails import EventsTail, MetricsTail
+from gantui.engine.run.tails import EventsTail, MetricsTail, embedding_version, one_embedding
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,42 @@ class _FollowedCsv:
         if history is None:
             return False
         version = history.version
-        columns = self.tail.poll()
-        if self.tail.reset:  # a resume rewrote the file: start again
-            history.clear()
-        history.extend(columns)
+        history.extend(self.new_rows())
         if history.version == version:
             return False
         self.frame = history.frame()
         return True
+
+    def new_rows(self) -> dict[str, np.ndarray]:
+        columns = self.tail.poll()
+        if self.tail.reset:  # a resume rewrote the file: start again
+            self.history.clear()
+        return columns
+
+
+class _FollowedEvals(_FollowedCsv):
+    """eval.csv, its embedding cells under `one_embedding`'s rule: only the run's latest embedding version counts.
+    When a row of a newer version comes (a run resumed after an upgrade), the file is read again from the
+    start, so the rows already in the history lose their older numbers too."""
+
+    def __init__(self, path: Path, history: History | None) -> None:
+        super().__init__(path, history)
+        self.version: float | None = None  # the latest embedding version read (None: no row measured in one)
+
+    def new_rows(self) -> dict[str, np.ndarray]:
+        columns = super().new_rows()
+        if self.tail.reset:
+            self.version = None
+        latest = embedding_version(columns)
+        if latest is None:
+            return columns
+        if self.version is not None and latest != self.version:
+            self.history.clear()
+            self.tail.offset = 0
+            self.tail.restarted()
+            columns = self.tail.poll()
+        self.version = latest
+        return one_embedding(columns, latest)
 
 
 class RunFollower(Generic[Followed]):
@@ -77,7 +108,7 @@ class RunFollower(Generic[Followed]):
         self.layout = RunLayout(path)
         self.path = self.layout.path
         self._metrics = _FollowedCsv(self.layout.metrics, metrics)
-        self._evals = _FollowedCsv(self.layout.evals, evals)
+        self._evals = _FollowedEvals(self.layout.evals, evals)
         self.events_tail = EventsTail(self.layout.events)
         self._ranks = LatestRanks(self.layout.ranks) if ranks else None
         self.max_events, self.samples, self.record, self.no_status = events, samples, record, no_status

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gantui.engine.events import EVAL_COLUMNS, METRIC_COLUMNS
+from gantui.engine.events import EMBEDDING_COLUMNS, EVAL_COLUMNS, METRIC_COLUMNS
 
 BULK_PARSE_ROWS = 2000  # from this many new rows on, MetricsTail parses with pandas (much faster)
 
@@ -138,8 +139,53 @@ def load_metrics(path: Path, columns: tuple[str, ...] = METRIC_COLUMNS) -> pd.Da
 
 
 def load_eval(path: Path) -> pd.DataFrame:
-    """The whole eval.csv (quality metrics per evaluation step) like `load_metrics`; empty cells are NaN."""
-    return load_metrics(path, EVAL_COLUMNS)
+    """The whole eval.csv (quality metrics per evaluation step) like `load_metrics`; empty cells are NaN, and
+    so are the embedding's cells of rows measured in another version of it than the latest (`one_embedding`)."""
+    frame = load_metrics(path, EVAL_COLUMNS)
+    if frame.empty:
+        return frame
+    columns = one_embedding({name: frame[name].to_numpy(dtype=np.float64) for name in frame.columns})
+    return pd.DataFrame(columns, index=frame.index)
+
+
+# ---- eval.csv's embedding versions ----------------------------------------------------------------------------
+UNVERSIONED = 0.0  # the version of rows written before eval.csv named one (an empty embedding_version cell)
+
+
+def embedding_version(columns: dict[str, np.ndarray]) -> float | None:
+    """The embedding version of the last of these eval rows measured in the embedding; None when none was."""
+    measured = np.zeros(_rows(columns), dtype=bool)
+    for name in EMBEDDING_COLUMNS:
+        if name in columns:
+            measured |= np.isfinite(columns[name])
+    if not measured.any():
+        return None
+    return float(_versions(columns)[np.flatnonzero(measured)[-1]])
+
+
+def one_embedding(columns: dict[str, np.ndarray], version: float | None = None) -> dict[str, np.ndarray]:
+    """The eval rows with the embedding's cells (fid_rand, recall_rand, …) blanked where a row was measured in
+    another version than `version` (default: the latest, `embedding_version`): numbers of two versions of the
+    embedding do not compare, so a run resumed across an upgrade shows, ranks and plots only the newer ones."""
+    version = embedding_version(columns) if version is None else version
+    if version is None:
+        return columns
+    other = _versions(columns) != version
+    if not other.any():
+        return columns
+    return {name: np.where(other, math.nan, values) if name in EMBEDDING_COLUMNS else values
+            for name, values in columns.items()}
+
+
+def _versions(columns: dict[str, np.ndarray]) -> np.ndarray:
+    versions = columns.get("embedding_version")
+    if versions is None:
+        return np.full(_rows(columns), UNVERSIONED)
+    return np.where(np.isfinite(versions), versions, UNVERSIONED)
+
+
+def _rows(columns: dict[str, np.ndarray]) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
 
 
 # ---- events -------------------------------------------------------------------------------------------
