@@ -136,3 +136,20 @@ def test_equilibrium_has_every_key() -> None:
 def test_unknown_loss_is_a_user_error() -> None:
     with pytest.raises(UserError, match="unknown loss 'l1'"):
         generator_loss("l1", torch.zeros(1))
+
+
+@pytest.mark.parametrize("name", ["bce", "mse"])
+def test_one_sided_label_smoothing_moves_only_the_real_target(name: str) -> None:
+    real, fake = torch.tensor([2.0, -1.0, 0.3]), torch.tensor([0.5, -3.0, 1.0])
+    smoothed = discriminator_loss(name, real, fake, real_target=0.9)
+    p_real, p_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    if name == "bce":
+        real_term = -(0.9 * torch.log(p_real) + 0.1 * torch.log(1 - p_real)).mean()
+        fake_term = -torch.log(1 - p_fake).mean()
+    else:
+        real_term, fake_term = ((p_real - 0.9) ** 2).mean(), (p_fake ** 2).mean()
+    torch.testing.assert_close(smoothed, (real_term + fake_term) / 2)
+    # a D sure of the real samples is now pushed back towards 0.9: the real term's gradient changes sign
+    sure = torch.full((4,), 6.0, requires_grad=True)
+    discriminator_loss(name, sure, torch.full((4,), -6.0), real_target=0.9).backward()
+    assert (sure.grad > 0).all()

@@ -307,3 +307,14 @@ def test_on_resume_best_pt_compares_embedding_fids_only_within_one_embedding_ver
     mixed = (f"step,fid_rand,embedding_version,diversity\n250,21.0,{version - 1},0.5\n"
              f"500,60.0,{version},0.9\n750,55.0,{version},0.9\n1000,58.0,{version},0.9\n1250,40.0,{version},0.9\n")
     assert best_after_resume(mixed) == ("fid_rand", 55.0)  # this version's, up to the checkpoint's step
+
+
+def test_discriminator_wins_is_read_above_the_floor_that_label_smoothing_sets():
+    floor = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1)) / 2  # bce's real term cannot go below H(0.9)
+    winning = [{"loss_d": floor + 0.01, "d_fake": 0.01, "d_real": 0.9}] * 12
+    assert feed(AlarmMonitor("bce"), [{}] * 10 + winning) == []  # without smoothing that loss is no win
+    fired = feed(AlarmMonitor("bce", label_smoothing=0.1), [{}] * 10 + winning)
+    assert [alarm.kind for alarm in fired] == [alarms.DISCRIMINATOR_WINS]
+    assert "--lr-d" in fired[0].message and "--label-smoothing" in fired[0].message
+    hinge = feed(AlarmMonitor("hinge"), [{}] * 10 + [{"loss_d": 0.01, "d_fake": 0.01, "d_real": 0.99}] * 12)
+    assert "--lr-d" in hinge[0].message and "--label-smoothing" not in hinge[0].message  # hinge has no target

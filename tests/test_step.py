@@ -53,6 +53,30 @@ def test_a_step_names_its_figures_and_leaves_them_on_the_device(tmp_path):
         measured.loss_d = torch.tensor(0.0)
 
 
+def test_lr_d_sets_the_discriminator_s_learning_rate_alone(tmp_path):
+    both, *_ = gan_step(tmp_path, arch="mlp", lr=3e-4)
+    assert [g["lr"] for g in both.optimizer_d.param_groups] == [3e-4]
+    assert [g["lr"] for g in both.optimizer_g.param_groups] == [3e-4]
+    apart, *_ = gan_step(tmp_path / "apart", arch="mlp", lr=3e-4, lr_d=1e-4)
+    assert [g["lr"] for g in apart.optimizer_g.param_groups] == [3e-4]
+    assert [g["lr"] for g in apart.optimizer_d.param_groups] == [1e-4]
+
+
+def test_label_smoothing_reaches_the_discriminator_s_loss(tmp_path, monkeypatch):
+    from gantui.engine import losses
+
+    step, real, labels, _ = gan_step(tmp_path, arch="mlp", label_smoothing=0.2)
+    seen, original = [], losses.discriminator_loss
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("real_target"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(losses, "discriminator_loss", spy)
+    step.step(real, labels, measure_norms=False)
+    assert seen == [pytest.approx(0.8)]
+
+
 def test_the_step_state_round_trips_through_its_checkpoint_share(tmp_path):
     step, real, labels, info = gan_step(tmp_path, arch="mlp")
     step.step(real, labels, measure_norms=False)

@@ -26,6 +26,7 @@ LOSSES: dict[str, str] = {
     "hinge": "hinge loss: D mean of relu(1 - real) and relu(1 + fake), G -D(fake) (SAGAN, BigGAN)",
     "wgan-gp": "Wasserstein critic with a gradient penalty on real/fake interpolates (Gulrajani et al. 2017)",
 }
+SMOOTHED_LOSSES = ("bce", "mse")  # the losses with a target for real samples, which --label-smoothing lowers
 OPTIMIZERS = ("adam", "sgd")
 LATENTS = ("normal", "uniform", "fixed")
 AMP_MODES = ("auto", "off", "bf16", "fp16")  # auto: bf16 on a GPU that has it, else off
@@ -82,7 +83,12 @@ class TrainConfig:
     optimizer: str = option("adam", choices=OPTIMIZERS, tutorial=True, label="optimiser",
                             help="optimiser of both networks")
     lr: float = option(1e-4, positive=True, maximum=10, tutorial=True, label="learning rate",
-                       help="learning rate of both networks")
+                       help="learning rate of both networks (of G alone with --lr-d)")
+    lr_d: float | None = option(None, positive=True, maximum=10, metavar="X",
+                                help="learning rate of the discriminator (default: --lr); lower it when D wins")
+    label_smoothing: float = option(0.0, minimum=0, maximum=0.5, metavar="S",
+                                    help="one-sided label smoothing: D's target for real samples is 1 - S, e.g. 0.1 "
+                                         "(Salimans et al. 2016; bce and mse)")
     betas: tuple[float, float] = option((0.9, 0.999), minimum=0, below=1, tutorial=True, metavar="B1,B2",
                                         label="betas", help="Adam's betas, e.g. 0.5,0.999")
     batch_size: int = option(64, minimum=1, maximum=1 << 20, tutorial=True, label="batch size",
@@ -338,6 +344,9 @@ def validate(config: TrainConfig, data_path: bool = True) -> None:
         setting.check(getattr(config, setting.name))
     if config.steps is None and config.epochs is None:
         raise UserError("give --epochs N or --steps N")
+    if config.label_smoothing and config.loss not in SMOOTHED_LOSSES:
+        raise UserError(f"--label-smoothing sets D's target for real samples, which --loss {config.loss} has none of; "
+                        f"use it with --loss {' or '.join(SMOOTHED_LOSSES)}")
     if config.latent == "fixed" and config.latent_dim != 1:
         raise UserError("--latent fixed feeds the constant 0.5 and needs --latent-dim 1")
     if data_path and config.data is not None and not Path(config.data.split(":")[0] if _has_key(config.data)

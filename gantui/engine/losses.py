@@ -36,16 +36,18 @@ def discriminator_loss(
     discriminator: nn.Module | None = None,
     labels: Tensor | None = None,
     gp_weight: float = 10.0,
+    real_target: float = 1.0,
 ) -> Tensor:
     """D's loss for one batch (a float32 scalar). wgan-gp also needs `real`, `fake`, `discriminator` (and
-    `labels` for a conditional D) to compute the gradient penalty."""
+    `labels` for a conditional D) to compute the gradient penalty. `real_target` below 1 is one-sided label
+    smoothing (bce and mse: the losses that have a target)."""
     _check(name)
     logits_real, logits_fake = logits_real.float(), logits_fake.float()
     if name == "bce":
-        loss_real = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real))
+        loss_real = F.binary_cross_entropy_with_logits(logits_real, torch.full_like(logits_real, real_target))
         loss_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
     elif name == "mse":
-        loss_real = ((torch.sigmoid(logits_real) - 1) ** 2).mean()
+        loss_real = ((torch.sigmoid(logits_real) - real_target) ** 2).mean()
         loss_fake = (torch.sigmoid(logits_fake) ** 2).mean()
     elif name == "hinge":
         loss_real = F.relu(1 - logits_real).mean()

@@ -49,7 +49,7 @@ class GanStep:
         self.num_classes = num_classes  # None for an unconditional pair: no labels go in
         tune_for_device((generator, discriminator), device)
         self.optimizer_g = make_optimizer(config.optimizer, generator, config.lr, config.betas)
-        self.optimizer_d = make_optimizer(config.optimizer, discriminator, config.lr, config.betas)
+        self.optimizer_d = make_optimizer(config.optimizer, discriminator, config.lr_d or config.lr, config.betas)
         self.amp = resolve_amp(config.amp, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp == "fp16")  # one for both networks
         self.autocast_dtype = AUTOCAST_DTYPES.get(self.amp)
@@ -117,7 +117,8 @@ class GanStep:
                 logits_real = D(real, labels)
                 logits_fake = D(fake.detach(), fake_labels)
             loss_d = losses.discriminator_loss(config.loss, logits_real, logits_fake, real=real,
-                                               fake=fake.detach(), discriminator=D, labels=labels)
+                                               fake=fake.detach(), discriminator=D, labels=labels,
+                                               real_target=1.0 - config.label_smoothing)
         self.scaler.scale(loss_d).backward()
         grad_norm_d = self._grad_norm(self.discriminator, self.optimizer_d) if measure_norms else self.zero
         self.scaler.step(self.optimizer_d)

@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gantui.engine.config import SMOOTHED_LOSSES
+
 MODE_COLLAPSE = "mode collapse"
 DISCRIMINATOR_WINS = "discriminator wins"
 DIVERGENCE = "divergence"
@@ -95,11 +97,22 @@ class _RunningLevel:
         self.value += rate * (observed - self.value)
 
 
+def _loss_d_floor(loss: str, label_smoothing: float) -> float:
+    """The least D's loss can be: 0, except for bce with one-sided label smoothing, whose real term cannot go
+    below the entropy of its target t = 1 - S (and D's loss is the mean of the real and the fake term)."""
+    target = 1.0 - label_smoothing
+    if loss != "bce" or target >= 1.0:
+        return 0.0
+    return -(target * math.log(target) + (1 - target) * math.log(1 - target)) / 2
+
+
 class AlarmMonitor:
     """Watches a run's metrics and evaluations; `observe_*` return the alarms that fired just now."""
 
-    def __init__(self, loss: str = "bce", thresholds: AlarmThresholds | None = None) -> None:
+    def __init__(self, loss: str = "bce", thresholds: AlarmThresholds | None = None,
+                 label_smoothing: float = 0.0) -> None:
         self.loss = loss
+        self.loss_d_floor = _loss_d_floor(loss, label_smoothing)  # "D wins" is D's loss near this
         self.limits = thresholds or AlarmThresholds()
         self.latches = {kind: _Latch() for kind in (MODE_COLLAPSE, DISCRIMINATOR_WINS, DIVERGENCE, OSCILLATION)}
         self.cleared: list[str] = []  # alarm kinds that re-armed during the last observe call
@@ -138,15 +151,18 @@ class AlarmMonitor:
         limits = self.limits
         if self.loss == "wgan-gp":  # a critic's loss has no "near 0 means it wins" reading
             return None
-        winning = loss_d < limits.d_loss_near_zero and d_fake < limits.d_fake_near_zero
+        above_floor = loss_d - self.loss_d_floor
+        winning = above_floor < limits.d_loss_near_zero and d_fake < limits.d_fake_near_zero
         self._wins_streak = self._wins_streak + 1 if winning else 0
         alarm = None
         if self._wins_streak >= limits.wins_intervals:
             alarm = Alarm(DISCRIMINATOR_WINS, step,
                           f"D loss {loss_d:.3g} and D(G(z)) {d_fake:.3g} (D(x) {d_real:.2f}) for "
                           f"{self._wins_streak} log intervals: D tells every generated sample from a real one",
-                          "a lower discriminator learning rate, or one-sided label smoothing (real target 0.9)")
-        recovered = loss_d > 2 * limits.d_loss_near_zero or d_fake > 2 * limits.d_fake_near_zero
+                          "a lower discriminator learning rate (--lr-d, half of --lr)" + (
+                              ", or one-sided label smoothing (--label-smoothing 0.1)"
+                              if self.loss in SMOOTHED_LOSSES else ""))
+        recovered = above_floor > 2 * limits.d_loss_near_zero or d_fake > 2 * limits.d_fake_near_zero
         return self._latch(DISCRIMINATOR_WINS, alarm, recovered)
 
     def _check_divergence(self, step: int, norms: Mapping[str, float]) -> Alarm | None:

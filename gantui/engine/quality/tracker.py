@@ -44,7 +44,7 @@ class QualityTracker:
         self.applies = self.every > 0 and evaluation_applies(source.info)
         self.schedule = EvalSchedule.start(self.every, config.eval_auto, config.log_every, start_step)
         self._ended_at = start_seconds  # the run's seconds when the latest evaluation ended (or training began)
-        self.monitor = AlarmMonitor(config.loss)
+        self.monitor = AlarmMonitor(config.loss, label_smoothing=config.label_smoothing)
         self.evaluator: Evaluator | None = None
         self._make_evaluator = make_evaluator or self._build_evaluator
         self.best_score = _best_so_far(run_path, start_step)
