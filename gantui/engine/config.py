@@ -84,9 +84,9 @@ class TrainConfig:
                             help="optimiser of both networks")
     lr: float = option(1e-4, positive=True, maximum=10, tutorial=True, label="learning rate",
                        help="learning rate of both networks (of G alone with --lr-d)")
-    lr_d: float | None = option(None, positive=True, maximum=10, metavar="X",
+    lr_d: float | None = option(None, positive=True, maximum=10, metavar="X", label="D learning rate",
                                 help="learning rate of the discriminator (default: --lr); lower it when D wins")
-    label_smoothing: float = option(0.0, minimum=0, maximum=0.5, metavar="S",
+    label_smoothing: float = option(0.0, minimum=0, maximum=0.5, metavar="S", label="label smoothing",
                                     help="one-sided label smoothing: D's target for real samples is 1 - S, e.g. 0.1 "
                                          "(Salimans et al. 2016; bce and mse)")
     betas: tuple[float, float] = option((0.9, 0.999), minimum=0, below=1, tutorial=True, metavar="B1,B2",

@@ -171,3 +171,20 @@ async def test_download_can_be_asked_for_in_the_launcher(runs_dir: Path, wait_un
                          and screen.preview.error is None and screen.arch is not None, what="the fetched preview")
         assert not reason.has_class("-problem")
         assert screen.read_config().download is True
+
+
+async def test_the_discriminator_wins_remedies_can_be_set_in_the_launcher(runs_dir: Path, wait_until) -> None:
+    """The alarm's advice names --lr-d and --label-smoothing: the form has both, typed like any field."""
+    async with _app(runs_dir).run_test(size=(120, 40)) as pilot:
+        screen = await _menus(pilot, wait_until)
+        assert screen.read_config().lr_d is None and screen.read_config().label_smoothing == 0.0
+        for name, text in (("lr_d", "5e-5"), ("label_smoothing", "0.1")):
+            field = screen.query_one(f"#{name}")
+            for _ in range(30):
+                if screen.focused is field:
+                    break
+                await pilot.press("tab")
+            assert screen.focused is field
+            await pilot.press("end", *["backspace"] * 4, *text)
+        config = screen.read_config()
+        assert (config.lr_d, config.label_smoothing) == (5e-5, 0.1)

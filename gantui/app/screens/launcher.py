@@ -40,8 +40,8 @@ from gantui.engine.preview import PREVIEW_COUNT, DataPreview, load_preview  # no
 DEFAULT_DATASET = "mnist"
 TYPING_PAUSE_S = 0.3  # wait this long after a keystroke before loading a typed data path or image size
 # The form's sections: the training options with a launcher label, in this order (engine/config.py declares them).
-TRAINING_FIELDS = ("loss", "optimizer", "lr", "betas", "batch_size", "length", "latent_dim", "latent", "seed",
-                   "amp", "compile")
+TRAINING_FIELDS = ("loss", "label_smoothing", "optimizer", "lr", "lr_d", "betas", "batch_size", "length",
+                   "latent_dim", "latent", "seed", "amp", "compile")
 SCHEDULE_FIELDS = ("device", "log_every", "sample_every", "checkpoint_every", "eval_every", "sample_count", "name")
 AUTO = "auto"
 MIN_SIZE = (64, 16)  # columns, rows below which the form's fields and the preview are cut to nothing
@@ -138,7 +138,7 @@ class LauncherScreen(Screen):
                 continue
             setting = SETTINGS[name]
             choices = [("auto  the best available", AUTO)] if name == "device" else None
-            placeholder = "optional" if name == "name" else AUTO
+            placeholder = {"name": "optional", "lr_d": "= learning rate"}.get(name, AUTO)
             yield field_row(setting.option.label, option_widget(setting, getattr(defaults, name), choices,
                                                                 placeholder))
             if name == "device":  # several GPUs, or the CPU chosen: torchrun's processes (hidden otherwise)
