@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from gantui.engine.data.shapes import draw_shapes
+from gantui.engine.data.shapes import backgrounds_only, draw_shapes
 from gantui.engine.generate import generate, load_generator
 from gantui.engine.quality import embedding
 from gantui.engine.quality.evaluator import RandomReference
@@ -36,10 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     fake = to_unit_range(generate(loaded, 1000), loaded.arch.output_range)
     pictures, _ = draw_shapes(2000)
     real = torch.from_numpy(pictures).float() / 255
-    fields = real[1000:].flatten(2).median(2).values[:, :, None, None].expand(-1, -1, *real.shape[2:])
     model = embedding.RandomEmbedding()
     print(f"generator of step {loaded.step}")
-    cases = {"real": real[1000:], "generated": fake, "backgrounds": fields.contiguous()}
+    cases = {"real": real[1000:], "generated": fake, "backgrounds": backgrounds_only(real[1000:])}
     features = {name: embedding.embed(model, pictures, CPU) for name, pictures in (("reference", real[:1000]),
                                                                                    *cases.items())}
     width = embedding.FEATURE_GROUPS[0]

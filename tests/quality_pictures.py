@@ -73,7 +73,3 @@ def colour_shifted(pictures: torch.Tensor, amount: float) -> torch.Tensor:
     return (pictures + torch.tensor([amount, 0.0, -amount]).view(1, 3, 1, 1)).clamp(0, 1)
 
 
-def backgrounds_only(pictures: torch.Tensor) -> torch.Tensor:
-    """Each picture painted over with its commonest colour: a shapes picture's plain field, without its shape."""
-    fields = pictures.flatten(2).median(2).values  # the background is most of a shapes picture
-    return fields[:, :, None, None].expand_as(pictures).contiguous()

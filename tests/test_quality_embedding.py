@@ -5,9 +5,10 @@ import json
 import h5py
 import pytest
 import torch
-from quality_pictures import backgrounds_only, blurred, colour_shifted, noised, photo_crops, shapes, write_folder
+from quality_pictures import blurred, colour_shifted, noised, photo_crops, shapes, write_folder
 
 from gantui.engine.data import load_dataset
+from gantui.engine.data.shapes import backgrounds_only
 from gantui.engine.events import EVAL_COLUMNS
 from gantui.engine.models import get_arch
 from gantui.engine.quality import alarms, embedding

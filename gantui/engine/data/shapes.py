@@ -71,6 +71,13 @@ def draw_shapes(count: int = DEFAULT_COUNT, size: int = DEFAULT_SIZE, seed: int 
     return pictures, kind.astype(np.int64)
 
 
+def backgrounds_only(pictures: torch.Tensor) -> torch.Tensor:
+    """Each picture (N, C, H, W) painted over with its commonest colour: a shapes picture's plain field without
+    its shape (the background is most of the picture). What a generator that drew no shapes would draw."""
+    fields = pictures.flatten(2).median(2).values
+    return fields[:, :, None, None].expand_as(pictures).contiguous()
+
+
 def load_shapes(path: str | None, image_size: int | None, download: bool, count: int = DEFAULT_COUNT
                 ) -> TensorSource:
     """The shapes dataset: `count` labelled colour pictures, image_size² (default 64)."""
