@@ -316,5 +316,6 @@ def test_discriminator_wins_is_read_above_the_floor_that_label_smoothing_sets():
     fired = feed(AlarmMonitor("bce", label_smoothing=0.1), [{}] * 10 + winning)
     assert [alarm.kind for alarm in fired] == [alarms.DISCRIMINATOR_WINS]
     assert "--lr-d" in fired[0].message and "--label-smoothing" in fired[0].message
+    assert f"D loss {floor + 0.01:.3g} (label smoothing's floor {floor:.3g})" in fired[0].message
     hinge = feed(AlarmMonitor("hinge"), [{}] * 10 + [{"loss_d": 0.01, "d_fake": 0.01, "d_real": 0.99}] * 12)
     assert "--lr-d" in hinge[0].message and "--label-smoothing" not in hinge[0].message  # hinge has no target

@@ -156,8 +156,9 @@ class AlarmMonitor:
         self._wins_streak = self._wins_streak + 1 if winning else 0
         alarm = None
         if self._wins_streak >= limits.wins_intervals:
+            floor = f" (label smoothing's floor {self.loss_d_floor:.3g})" if self.loss_d_floor else ""
             alarm = Alarm(DISCRIMINATOR_WINS, step,
-                          f"D loss {loss_d:.3g} and D(G(z)) {d_fake:.3g} (D(x) {d_real:.2f}) for "
+                          f"D loss {loss_d:.3g}{floor} and D(G(z)) {d_fake:.3g} (D(x) {d_real:.2f}) for "
                           f"{self._wins_streak} log intervals: D tells every generated sample from a real one",
                           "a lower discriminator learning rate (--lr-d, half of --lr)" + (
                               ", or one-sided label smoothing (--label-smoothing 0.1)"
