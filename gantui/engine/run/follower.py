@@ -85,8 +85,7 @@ class _FollowedEvals(_FollowedCsv):
             return columns
         if self.version is not None and latest != self.version:
             self.history.clear()
-            self.tail.offset = 0
-            self.tail.restarted()
+            self.tail.rewind()
             columns = self.tail.poll()
         self.version = latest
         return one_embedding(columns, latest)

@@ -45,6 +45,11 @@ class AppendedLines:
     def restarted(self) -> None:
         """Called when the file shrank, before it is read again from the start (a tail forgets its header)."""
 
+    def rewind(self) -> None:
+        """Read the file again from the start at the next read."""
+        self.offset = 0
+        self.restarted()
+
     def read_new(self) -> bytes:
         """The new complete lines, newline included; b"" when there are none."""
         self.reset = False
@@ -53,8 +58,8 @@ class AppendedLines:
         except OSError:
             return b""
         if size < self.offset:
-            self.offset, self.reset = 0, True
-            self.restarted()
+            self.rewind()
+            self.reset = True
         if size == self.offset:
             return b""
         with open(self.path, "rb") as handle:
