@@ -23,6 +23,7 @@ from gantui.engine.control import request
 from gantui.engine.data.base import DataInfo
 from gantui.engine.distributed import FAULT_RANK_ENV, FAULT_STEP_ENV, World
 from gantui.engine.prepare import prepare_resume, prepare_run
+from gantui.engine.run.layout import RunLayout
 from gantui.engine.run.reader import read_run
 from gantui.engine.trainer import train
 
@@ -273,6 +274,8 @@ def test_a_worker_killed_by_a_signal_is_named_in_one_line_and_the_run_stays_read
     process = start_long_run(tmp_path, "--checkpoint-every", "20", command=(*GANTUI, "train", "--nproc", "2"))
     run = wait_for_rows(process, tmp_path)
     try:
+        # the kill comes after the first checkpoint, which is what a resume needs (the rows come first)
+        block_until(RunLayout(run).last_checkpoint.exists, timeout=120, what="the run's first checkpoint")
         workers = [child for child in psutil.Process(process.pid).children(recursive=True)
                    if "gantui.cli.torchrun" not in " ".join(child.cmdline())]
         assert len(workers) == 2, workers
