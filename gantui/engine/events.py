@@ -25,7 +25,8 @@ EVAL_COLUMNS: tuple[str, ...] = (
     "cond_accuracy", "fid_rand", "kid_rand", "precision_rand", "recall_rand", "density_rand", "coverage_rand",
     "embedding_version", "time", "eval_seconds",
 )
-EMBEDDING_COLUMNS = tuple(name for name in EVAL_COLUMNS if name.endswith("_rand"))
+EMBEDDING_NAME = "rand"  # the suffix of the columns measured in the random embedding (quality/embedding.py)
+EMBEDDING_COLUMNS = tuple(name for name in EVAL_COLUMNS if name.endswith(f"_{EMBEDDING_NAME}"))
 # The ranks.csv columns (runs of several processes), in order: one row per rank and log interval. Memory in
 # bytes, empty where not applicable; time is the unix time of that rank's figures.
 RANK_COLUMNS: tuple[str, ...] = (

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-EMBEDDING_NAME = "rand"  # the suffix of the eval.csv columns measured in this space: fid_rand, recall_rand, …
+from gantui.engine.events import EMBEDDING_NAME  # noqa: F401 (the suffix of its eval.csv columns: fid_rand, …)
+
 EMBEDDING_VERSION = 3  # in eval.csv's embedding_version and the reference cache's key: only like compares with like
 EMBEDDING_SEED = 20_200_712  # ICML 2020's opening day: the weights, the same everywhere
 SMALL_SIZE, INPUT_SIZE = 32, 64  # pictures up to 32 px a side are embedded at their own size, larger ones at 64×64
