@@ -69,13 +69,23 @@ def main(argv: list[str] | None = None) -> int:
             for process in running.values():
                 process.send_signal(signal.SIGTERM)
             for process in running.values():
-                process.wait(timeout=60)
+                _stop(process)
             skipped, waiting, running = waiting, [], {}
             print(f"budget spent: stopped the runs still going; not started: {', '.join(skipped) or 'none'}")
     results = {name: _summary(args.runs_dir, name) for name in names}
     (args.runs_dir / "recipes.json").write_text(json.dumps(results, indent=2))
     print(_table(results))
     return 0
+
+
+def _stop(process: subprocess.Popen, grace: float = 60) -> None:
+    """Wait for a run that was asked to stop; one that has not ended after `grace` seconds is killed
+    (it loses what it did since its last checkpoint, which the summary does not read anyway)."""
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _start(name: str, args: argparse.Namespace) -> subprocess.Popen:

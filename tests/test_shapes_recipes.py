@@ -26,3 +26,15 @@ def test_a_recipe_is_good_from_its_first_evaluation_with_recall_and_coverage_at_
     table = shapes_recipes._table({"smooth": summary, "hinge": shapes_recipes._summary(tmp_path, "hinge")})
     assert "| smooth | --label-smoothing 0.1 | 750 | 40.0 | 0.50 | 0.50 | 1000 | 45.0 |" in table
     assert "| hinge | --loss hinge | – |" in table and table.rstrip().endswith("never |")
+
+
+def test_a_run_that_ignores_the_stop_signal_is_killed_after_the_grace():
+    import subprocess
+
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, time\n"
+                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\n"
+                                 "time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    assert stubborn.stdout.readline() == "ready\n"
+    stubborn.terminate()
+    shapes_recipes._stop(stubborn, grace=0.5)
+    assert stubborn.returncode == -9  # SIGKILL; the sweep goes on instead of raising TimeoutExpired
