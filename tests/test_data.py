@@ -14,7 +14,7 @@ from PIL import Image
 from gantui.engine.data import DATASETS, describe_datasets, load_dataset, validate_data_path
 from gantui.engine.data.hdf5 import load_hdf5
 from gantui.engine.data.imagefolder import ImageFileDataset, load_imagefolder
-from gantui.engine.data.shapes import draw_shapes
+from gantui.engine.data.shapes import DISTANCES, draw_shapes
 from gantui.engine.data.stream_source import StreamSource
 from gantui.engine.data.tensor_source import TensorSource
 from gantui.engine.errors import UserError
@@ -345,6 +345,17 @@ def test_shapes_are_deterministic_and_labelled():
     assert (corners != centres).any(axis=1).mean() > 0.5  # shapes differ from their backgrounds
     source = load_dataset("shapes")
     assert source.info.shape == (3, 64, 64) and source.info.size == 6000 and source.info.num_classes == 3
+
+
+def test_shapes_drawn_with_other_outlines_keep_their_colours_places_and_classes():
+    shapes, labels = draw_shapes(count=60, size=32)
+    circles, same_labels = draw_shapes(count=60, size=32, outlines=(DISTANCES[0],) * 3)
+    assert np.array_equal(labels, same_labels)
+    circle = labels == 0
+    assert np.array_equal(shapes[circle], circles[circle])  # the circles were circles already
+    assert all((shapes[index] != circles[index]).any() for index in np.flatnonzero(~circle))
+    fields = (shapes != circles).any(axis=1).mean(axis=(1, 2))
+    assert fields.max() < 0.3  # only the outlines changed, not the backgrounds
 
 
 def test_fashion_mnist_needs_a_root_or_download(tmp_path, monkeypatch):

@@ -44,9 +44,12 @@ def _colours(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarr
     return background, foreground
 
 
-def draw_shapes(count: int = DEFAULT_COUNT, size: int = DEFAULT_SIZE, seed: int = SEED
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """`count` pictures as uint8 (count, 3, size, size) and their class indices, all from `seed`."""
+def draw_shapes(count: int = DEFAULT_COUNT, size: int = DEFAULT_SIZE, seed: int = SEED,
+                outlines: tuple = DISTANCES) -> tuple[np.ndarray, np.ndarray]:
+    """`count` pictures as uint8 (count, 3, size, size) and their class indices, all from `seed`.
+
+    `outlines` draws each class (a distance function per class); other outlines keep every colour, place,
+    size and angle, e.g. every shape drawn as a circle (bench/embedding_outlines.py)."""
     rng = np.random.default_rng(seed)
     kind = rng.integers(0, len(CLASS_NAMES), count)
     radius = size * rng.uniform(0.16, 0.34, count).astype(np.float32)
@@ -60,7 +63,7 @@ def draw_shapes(count: int = DEFAULT_COUNT, size: int = DEFAULT_SIZE, seed: int 
     for start in range(0, count, CHUNK):
         part = np.arange(start, min(start + CHUNK, count))
         distance = np.empty((len(part), size, size), dtype=np.float32)
-        for index, shape_distance in enumerate(DISTANCES):
+        for index, shape_distance in enumerate(outlines):
             chosen = part[kind[part] == index]
             dx = grid[None, None, :] - centre_x[chosen][column]
             dy = grid[None, :, None] - centre_y[chosen][column]
