@@ -4,7 +4,8 @@ Naeem et al., "Reliable Fidelity and Diversity Metrics for Generative Models" (I
 randomly initialised network's features give usable density and coverage away from ImageNet. Here the
 weights come from one fixed seed on the CPU's generator, so the embedding is the same on every run and
 machine, needs no training and nothing from the internet, and works for colour or grey, labelled or not.
-Two branches see the colours and the outlines apart, so a small subject on a large background counts.
+Two branches see the colours and the edges apart, so a small subject on a large background counts (which
+outline it has, circle or square, they barely tell: docs/quality.md).
 Its numbers are comparable between runs on the same data in the same version, never with published
 Inception FIDs.
 """
@@ -34,8 +35,9 @@ class RandomEmbedding(nn.Module):
     `colour`'s first filters are as drawn: they answer to flat colour, so its features hold the pictures'
     colours, where the background, most of a picture, weighs most. `edges`' first filters have their mean
     taken out: blind to flat colour, they answer only where the picture changes (edges, texture), so its
-    features hold the outlines of what is in the picture. A generator that paints the right backgrounds with
-    the wrong subject reads real in `colour` and far off in `edges` (docs/quality.md).
+    features hold how much of the picture is edge. A generator that paints the right backgrounds with no
+    subject reads real in `colour` and far off in `edges`; one that draws every subject as a circle of the
+    right size reads real in both (docs/quality.md).
     """
 
     def __init__(self, seed: int = EMBEDDING_SEED) -> None:
