@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,12 +30,10 @@ def test_a_recipe_is_good_from_its_first_evaluation_with_recall_and_coverage_at_
 
 
 def test_a_run_that_ignores_the_stop_signal_is_killed_after_the_grace():
-    import subprocess
-
-    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, time\n"
-                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\n"
-                                 "time.sleep(600)"], stdout=subprocess.PIPE, text=True)
-    assert stubborn.stdout.readline() == "ready\n"
-    stubborn.terminate()
-    shapes_recipes._stop(stubborn, grace=0.5)
-    assert stubborn.returncode == -9  # SIGKILL; the sweep goes on instead of raising TimeoutExpired
+    with subprocess.Popen([sys.executable, "-c", "import signal, time\n"
+                           "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\n"
+                           "time.sleep(600)"], stdout=subprocess.PIPE, text=True) as stubborn:
+        assert stubborn.stdout.readline() == "ready\n"  # its handler is in place
+        stubborn.terminate()
+        shapes_recipes._stop(stubborn, grace=0.5)
+        assert stubborn.returncode == -9  # SIGKILL; the sweep goes on instead of raising TimeoutExpired

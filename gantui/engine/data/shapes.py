@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -32,6 +34,7 @@ def _triangle(dx: np.ndarray, dy: np.ndarray, radius: np.ndarray, angle: np.ndar
     return np.maximum(np.maximum(edges[0], edges[1]), edges[2]) - 0.5 * radius
 
 
+Distance = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (dx, dy, radius, angle)
 DISTANCES = (_circle, _square, _triangle)  # signed distance in pixels to the edge, negative inside
 
 
@@ -45,7 +48,7 @@ def _colours(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarr
 
 
 def draw_shapes(count: int = DEFAULT_COUNT, size: int = DEFAULT_SIZE, seed: int = SEED,
-                outlines: tuple = DISTANCES) -> tuple[np.ndarray, np.ndarray]:
+                outlines: tuple[Distance, ...] = DISTANCES) -> tuple[np.ndarray, np.ndarray]:
     """`count` pictures as uint8 (count, 3, size, size) and their class indices, all from `seed`.
 
     `outlines` draws each class (a distance function per class); other outlines keep every colour, place,
