@@ -93,9 +93,10 @@ def test_equilibrium_lines_match_the_engine() -> None:
     from gantui.engine.losses import LOSSES, equilibrium
 
     for loss in LOSSES:
-        line, _label, d_prob = EQUILIBRIUM[loss]
+        line, _label, d_prob, loss_g = EQUILIBRIUM[loss]
         expected = equilibrium(loss)
         assert line == pytest.approx(expected["loss_d"]) and d_prob == expected["d_prob"]
+        assert loss_g == (None if expected["loss_g"] is None else pytest.approx(expected["loss_g"]))
 
 
 async def test_a_million_points_are_rasterised_to_the_pane(runs_dir: Path, image_run: Path, wait_until) -> None:

@@ -70,10 +70,14 @@ def test_quality_pane_lines(eval_run: Path, image_run: Path) -> None:
     from gantui.app.widgets.quality_pane import NO_EVAL, QualityPane
 
     pane = QualityPane()
-    pane.set_equilibrium(0.6931, 0.5)
+    pane.set_equilibrium(0.6931, 0.6931, 0.5)
     text = "\n".join(line.plain for line in pane._lines(DashboardFollower(eval_run, probe_host=False).poll()))
     assert "FID 25.7 ↓ (was 30)" in text and "coverage 9/10 classes" in text
     assert "\n9 " in text and "0%" in text and "D(x) 0.507 Δ+0.01" in text
+    pane.set_equilibrium(0.0, None, None)  # a critic (wgan-gp): only its loss settles, at 0; G's has no ideal
+    text = "\n".join(line.plain for line in pane._lines(DashboardFollower(eval_run, probe_host=False).poll()))
+    assert "Δ" in text.split("loss D", 1)[1].split("·")[0] and "loss G" in text
+    assert "Δ" not in text.split("loss G", 1)[1].splitlines()[0] and "Δ" not in text.split("D(x)", 1)[1].split("·")[0]
     text = "\n".join(line.plain for line in pane._lines(DashboardFollower(image_run, probe_host=False).poll()))
     assert text.splitlines()[0] == NO_EVAL and "equilibrium" in text  # no eval_every in its configuration
     config = json.loads((image_run / "config.json").read_text())

@@ -47,11 +47,12 @@ POLL_S = 0.5
 PLOT_S = 1.0  # plots redraw at most this often while a run is live: a full plotext build costs ~15 ms
 # Where the curves settle when D can no longer tell real from fake: gantui.engine.losses.equilibrium,
 # repeated here so watching a run never imports torch (a test keeps the two equal).
-EQUILIBRIUM: dict[str, tuple[float | None, str, float | None]] = {
-    "bce": (math.log(2), "ln 2", 0.5),
-    "mse": (0.25, "0.25", 0.5),
-    "hinge": (1.0, "1", None),
-    "wgan-gp": (0.0, "0", None),
+# Per loss: (loss_d's line, its label, D(x) = D(G(z)) as a probability, loss_g's value; None: no single value).
+EQUILIBRIUM: dict[str, tuple[float | None, str, float | None, float | None]] = {
+    "bce": (math.log(2), "ln 2", 0.5, math.log(2)),
+    "mse": (0.25, "0.25", 0.5, 0.25),
+    "hinge": (1.0, "1", None, None),
+    "wgan-gp": (0.0, "0", None, None),
 }
 COMPACT_BELOW = (110, 32)  # columns, rows under which the compact layout is the default
 NARROW_BELOW = 72  # columns under which the samples column gives the plots more of the width
@@ -206,11 +207,10 @@ class DashboardScreen(PlotNavigation, SampleSteppingScreen):
         self.polls_seen += 1
         if not self._config_applied and poll.config:
             self._config_applied = True
-            loss_line, label, _ = EQUILIBRIUM.get(str(poll.config.get("loss")), (None, "", None))
+            loss_line, label, d_line, loss_g = EQUILIBRIUM.get(str(poll.config.get("loss")), (None, "", 0.5, None))
             self.query_one("#losses", MetricPlot).set_reference(loss_line, label)
-            d_line = EQUILIBRIUM.get(str(poll.config.get("loss")), (None, "", 0.5))[2]
             self.query_one("#d-outputs", MetricPlot).set_reference(d_line, "0.5")
-            self.query_one(QualityPane).set_equilibrium(loss_line, d_line)
+            self.query_one(QualityPane).set_equilibrium(loss_line, loss_g, d_line)
             self.query_one(SampleView).set_dataset(str(poll.config.get("dataset", "")))
         self.query_one(RunTitle).show(poll)
         if previous is None or not poll.is_live:  # live plots follow on the plot timer

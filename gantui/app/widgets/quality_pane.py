@@ -39,11 +39,11 @@ class QualityPane(TextPane):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.loss_ideal: float | None = None
-        self.d_ideal: float | None = 0.5
+        # where each curve settles at equilibrium (None: no single value, e.g. a critic's, shown without a Δ)
+        self.ideals: dict[str, float | None] = {"d_real": 0.5, "d_fake": 0.5, "loss_d": None, "loss_g": None}
 
-    def set_equilibrium(self, loss_ideal: float | None, d_ideal: float | None) -> None:
-        self.loss_ideal, self.d_ideal = loss_ideal, d_ideal
+    def set_equilibrium(self, loss_d: float | None, loss_g: float | None, d_prob: float | None) -> None:
+        self.ideals = {"d_real": d_prob, "d_fake": d_prob, "loss_d": loss_d, "loss_g": loss_g}
         self._update()
 
     def _lines(self, poll: RunPoll) -> list[Content]:
@@ -61,11 +61,10 @@ class QualityPane(TextPane):
     def _equilibrium_lines(self, latest: dict[str, float]) -> list[Content]:
         """`D(x) 0.62 Δ+0.12 · D(G(z)) 0.41 Δ-0.09` and the same for the losses against their ideal."""
         parts = []
-        for pairs, ideal in (((("d_real", "D(x)"), ("d_fake", "D(G(z))")), self.d_ideal),
-                             ((("loss_d", "loss D"), ("loss_g", "loss G")), self.loss_ideal)):
+        for pairs in ((("d_real", "D(x)"), ("d_fake", "D(G(z))")), (("loss_d", "loss D"), ("loss_g", "loss G"))):
             cells = []
             for column, label in pairs:
-                value = _finite(latest.get(column))
+                value, ideal = _finite(latest.get(column)), self.ideals[column]
                 if value is None:
                     cells.append(f"{label} –")
                 elif ideal is None:
@@ -73,7 +72,7 @@ class QualityPane(TextPane):
                 else:
                     cells.append(f"{label} {value:.3g} Δ{value - ideal:+.2f}")
             parts.append(Content(" · ".join(cells)))
-        title = "equilibrium (Δ from ideal)" if self.d_ideal is not None or self.loss_ideal is not None \
+        title = "equilibrium (Δ from ideal)" if any(ideal is not None for ideal in self.ideals.values()) \
             else "equilibrium"
         return [Content.styled(title, "bold"), *parts]
 
